@@ -1,0 +1,1 @@
+"""The storage layer: connection pool, embedded PostgreSQL, migrations and every SQL query."""

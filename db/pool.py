@@ -1,0 +1,38 @@
+"""The asyncpg connection pool every process uses."""
+
+from __future__ import annotations
+
+import asyncpg
+import msgspec
+from pgvector.asyncpg import register_vector
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    # Decode json/jsonb to Python objects instead of strings.
+    for typename in ("json", "jsonb"):
+        await conn.set_type_codec(
+            typename, encoder=_json_dumps, decoder=_json_loads, schema="pg_catalog"
+        )
+    await register_vector(conn)
+
+
+def _json_dumps(value: object) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+def _json_loads(value: str) -> object:
+    return msgspec.json.decode(value)
+
+
+async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+    pool: asyncpg.Pool = await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, init=_init_connection
+    )
+    return pool
+
+
+async def connect(dsn: str) -> asyncpg.Connection:
+    """A single connection set up like the pooled ones (for CLIs and tests)."""
+    conn: asyncpg.Connection = await asyncpg.connect(dsn)
+    await _init_connection(conn)
+    return conn

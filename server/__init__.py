@@ -1,0 +1,1 @@
+"""The web API: app factory, settings, auth, errors, and one folder per domain."""

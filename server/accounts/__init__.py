@@ -1,0 +1,1 @@
+"""The caller's own account: /v1/me, its changes, export and deletion."""

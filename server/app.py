@@ -1,0 +1,69 @@
+"""The app factory: `uvicorn server.app:create_app --factory`."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins import PluginProtocol
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+
+from server.accounts.routes import MeController
+from server.auth.middleware import BearerAuthMiddleware
+from server.auth.routes import AuthController
+from server.errors import exception_handlers
+from server.health.routes import health, ready
+from server.logging import RequestContextMiddleware, configure_logging
+from server.plugins import AuthPlugin, DatabasePlugin, RedisPlugin, WorkersPlugin
+from server.settings import Settings, load_settings
+from server.waitlist.routes import join_waitlist
+
+
+class MetricsController(PrometheusController):
+    path = "/metrics"
+    opt = {"exclude_from_auth": True}
+    include_in_schema = False
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or load_settings()
+    configure_logging(settings.log_level)
+    prometheus = PrometheusConfig(app_name="momento", group_path=True, exclude=["/metrics"])
+    plugins: list[PluginProtocol] = [
+        DatabasePlugin(settings),
+        RedisPlugin(settings),
+        AuthPlugin(settings),
+    ]
+    if settings.run_workers_in_web:
+        plugins.append(WorkersPlugin())
+    return Litestar(
+        route_handlers=[
+            health,
+            ready,
+            MetricsController,
+            AuthController,
+            join_waitlist,
+            MeController,
+        ],
+        plugins=plugins,
+        middleware=[
+            RequestContextMiddleware,
+            prometheus.middleware,
+            DefineMiddleware(BearerAuthMiddleware, exclude_from_auth_key="exclude_from_auth"),
+        ],
+        exception_handlers=exception_handlers,
+        request_max_body_size=settings.max_request_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Momento API",
+            version="1.0.0",
+            path="/schema",
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
+            security=[{"BearerToken": []}],
+        ),
+        debug=False,
+    )

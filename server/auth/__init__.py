@@ -1,0 +1,1 @@
+"""Phone sign-in with one-time codes, JWT access tokens and rotating refresh tokens."""

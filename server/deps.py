@@ -1,0 +1,36 @@
+"""What handlers can ask for by name, and the functions that provide it.
+
+Handlers annotate parameters with these aliases (`conn: DbConnection`), and
+the plugins in server/plugins.py register the providers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import asyncpg
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+
+from server.auth.middleware import CurrentUser
+from server.auth.service import Auth
+
+DbConnection = NamedDependency[asyncpg.Connection]
+Caller = NamedDependency[CurrentUser]
+AuthRules = NamedDependency[Auth]
+
+
+async def provide_connection(state: State) -> AsyncGenerator[asyncpg.Connection, None]:
+    async with state.db_pool.acquire() as conn:
+        yield conn
+
+
+def provide_current_user(request: Request[CurrentUser, Any, Any]) -> CurrentUser:
+    return request.user
+
+
+def provide_auth(state: State) -> Auth:
+    auth: Auth = state.auth
+    return auth

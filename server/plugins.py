@@ -1,0 +1,130 @@
+"""Litestar plugins that own the process's shared resources.
+
+Each one opens its resource in the app's lifespan, keeps it on `app.state`,
+and offers it to handlers as a dependency:
+
+- DatabasePlugin: the asyncpg pool; `conn` is one pooled connection per request.
+- RedisPlugin: the Redis client (None without REDIS_URL) and the rate limiter.
+- AuthPlugin: token checking, the SMS code sender and the sign-in rules.
+- WorkersPlugin: the job queue inside the web process (embedded default).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from litestar import Litestar
+from litestar.config.app import AppConfig
+from litestar.di import Provide
+from litestar.plugins import InitPluginProtocol
+from redis.asyncio import Redis
+
+from db.pool import create_pool
+from server.auth.service import Auth
+from server.auth.sms import CodeSender, ConsoleCodeSender, TwilioVerifyCodeSender
+from server.auth.tokens import TokenService
+from server.deps import provide_auth, provide_connection, provide_current_user
+from server.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from server.settings import Settings
+from workers.queue import build_queue
+
+
+class DatabasePlugin(InitPluginProtocol):
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
+        assert self.settings.database_url, "the app needs DATABASE_URL (python -m server sets it)"
+        app.state.db_pool = await create_pool(
+            self.settings.database_url,
+            min_size=self.settings.database_pool_min,
+            max_size=self.settings.database_pool_max,
+        )
+        try:
+            yield
+        finally:
+            await app.state.db_pool.close()
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config.state["settings"] = self.settings
+        app_config.lifespan.append(self.lifespan)
+        app_config.dependencies.update(
+            {
+                "conn": Provide(provide_connection),
+                "current_user": Provide(provide_current_user, sync_to_thread=False),
+            }
+        )
+        return app_config
+
+
+class RedisPlugin(InitPluginProtocol):
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
+        redis: Redis | None = None
+        limiter: RateLimiter = MemoryRateLimiter()
+        if self.settings.redis_url:
+            redis = Redis.from_url(self.settings.redis_url, health_check_interval=30)
+            limiter = RedisRateLimiter(redis, self.settings.redis_key_prefix)
+        app.state.redis = redis
+        app.state.rate_limiter = limiter
+        try:
+            yield
+        finally:
+            if redis is not None:
+                await redis.aclose()
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config.lifespan.append(self.lifespan)
+        return app_config
+
+
+class AuthPlugin(InitPluginProtocol):
+    """Needs RedisPlugin's rate limiter, so it is listed after it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
+        sender: CodeSender
+        if self.settings.uses_twilio:
+            sender = twilio = TwilioVerifyCodeSender(self.settings)
+        else:
+            sender, twilio = ConsoleCodeSender(), None
+        tokens = TokenService(self.settings)
+        app.state.tokens = tokens
+        app.state.auth = Auth(self.settings, tokens, sender, app.state.rate_limiter)
+        try:
+            yield
+        finally:
+            if twilio is not None:
+                await twilio.aclose()
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config.lifespan.append(self.lifespan)
+        app_config.dependencies["auth"] = Provide(provide_auth, sync_to_thread=False)
+        return app_config
+
+
+class WorkersPlugin(InitPluginProtocol):
+    """Runs the job queue inside the web process when there is only one process."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
+        pgq = build_queue(app.state.db_pool)
+        task = asyncio.create_task(pgq.run())
+        try:
+            yield
+        finally:
+            pgq.shutdown.set()
+            await asyncio.wait_for(task, timeout=10)
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config.lifespan.append(self.lifespan)
+        return app_config

@@ -1,0 +1,1 @@
+"""Social and host profiles."""

@@ -1,0 +1,194 @@
+"""Settings read from the environment once at start-up, and checked there.
+
+Every variable is listed in the README's configuration table. In production a
+missing secret or any development fallback stops the start with a message that
+names every problem at once.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+from db.embedded import DEFAULT_DATA_DIR
+
+Environment = Literal["dev", "test", "production"]
+
+
+class SettingsError(Exception):
+    """The environment does not describe a server that may start."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    env: Environment = "dev"
+    port: int = 8000
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str | None = None
+    database_pool_min: int = 2
+    database_pool_max: int = 10
+    redis_url: str | None = None
+    redis_key_prefix: str = "momento:"
+    # Without Redis there is one process, so the workers run inside it.
+    run_workers_in_web: bool = True
+
+    jwt_secret: str = ""
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_days: int = 30
+
+    otp_ttl_seconds: int = 300
+    otp_max_attempts: int = 5
+    otp_sends_per_phone_per_hour: int = 5
+    otp_sends_per_ip_per_hour: int = 30
+    otp_verifies_per_ip_per_hour: int = 60
+    waitlist_per_ip_per_hour: int = 30
+    auth_test_phone_prefix: str | None = None
+    auth_test_otp_code: str | None = None
+
+    supabase_jwt_secret: str | None = None
+    supabase_jwks_url: str | None = None
+    supabase_jwt_audience: str = "authenticated"
+
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_verify_service_sid: str | None = None
+    twilio_api_base: str = "https://verify.twilio.com"
+
+    max_request_body_bytes: int = 10 * 1024 * 1024
+    log_level: str = "INFO"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def uses_twilio(self) -> bool:
+        return bool(
+            self.twilio_account_sid and self.twilio_auth_token and self.twilio_verify_service_sid
+        )
+
+
+_ENV_NAMES: dict[str, str] = {
+    "env": "MOMENTO_ENV",
+    "port": "PORT",
+    "data_dir": "MOMENTO_DATA_DIR",
+    "database_url": "DATABASE_URL",
+    "database_pool_min": "DATABASE_POOL_MIN",
+    "database_pool_max": "DATABASE_POOL_MAX",
+    "redis_url": "REDIS_URL",
+    "redis_key_prefix": "REDIS_KEY_PREFIX",
+    "run_workers_in_web": "RUN_WORKERS_IN_WEB",
+    "jwt_secret": "JWT_SECRET",
+    "access_token_ttl_seconds": "ACCESS_TOKEN_TTL_SECONDS",
+    "refresh_token_ttl_days": "REFRESH_TOKEN_TTL_DAYS",
+    "otp_ttl_seconds": "OTP_TTL_SECONDS",
+    "otp_max_attempts": "OTP_MAX_ATTEMPTS",
+    "otp_sends_per_phone_per_hour": "OTP_SENDS_PER_PHONE_PER_HOUR",
+    "otp_sends_per_ip_per_hour": "OTP_SENDS_PER_IP_PER_HOUR",
+    "otp_verifies_per_ip_per_hour": "OTP_VERIFIES_PER_IP_PER_HOUR",
+    "waitlist_per_ip_per_hour": "WAITLIST_PER_IP_PER_HOUR",
+    "auth_test_phone_prefix": "AUTH_TEST_PHONE_PREFIX",
+    "auth_test_otp_code": "AUTH_TEST_OTP_CODE",
+    "supabase_jwt_secret": "SUPABASE_JWT_SECRET",
+    "supabase_jwks_url": "SUPABASE_JWKS_URL",
+    "supabase_jwt_audience": "SUPABASE_JWT_AUDIENCE",
+    "twilio_account_sid": "TWILIO_ACCOUNT_SID",
+    "twilio_auth_token": "TWILIO_AUTH_TOKEN",
+    "twilio_verify_service_sid": "TWILIO_VERIFY_SERVICE_SID",
+    "twilio_api_base": "TWILIO_API_BASE",
+    "max_request_body_bytes": "MAX_REQUEST_BODY_BYTES",
+    "log_level": "LOG_LEVEL",
+}
+
+_MIN_SECRET_LENGTH = 32
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build and check the settings; raise SettingsError naming every problem."""
+    environ = os.environ if environ is None else environ
+    raw: dict[str, object] = {}
+    for field, name in _ENV_NAMES.items():
+        value = environ.get(name)
+        if value is not None and value.strip() != "":
+            raw[field] = value.strip()
+    if "run_workers_in_web" not in raw:
+        raw["run_workers_in_web"] = "redis_url" not in raw
+    try:
+        settings = msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(_explain_validation(str(exc))) from exc
+
+    problems = _check(settings)
+    if problems:
+        raise SettingsError("Refusing to start:\n- " + "\n- ".join(problems))
+    if not settings.jwt_secret:
+        settings = msgspec.structs.replace(settings, jwt_secret=_dev_jwt_secret(settings.data_dir))
+    return settings
+
+
+def _explain_validation(message: str) -> str:
+    # msgspec names the field ("at `$.port`"); say which variable that is.
+    for field, name in _ENV_NAMES.items():
+        message = message.replace(f"`$.{field}`", name)
+    return f"Invalid configuration: {message}"
+
+
+def _check(s: Settings) -> list[str]:
+    problems: list[str] = []
+    if not 1 <= s.port <= 65535:
+        problems.append("PORT must be between 1 and 65535")
+    if s.database_pool_min < 1 or s.database_pool_max < s.database_pool_min:
+        problems.append("DATABASE_POOL_MIN must be >= 1 and <= DATABASE_POOL_MAX")
+    if s.jwt_secret and len(s.jwt_secret) < _MIN_SECRET_LENGTH:
+        problems.append(f"JWT_SECRET must be at least {_MIN_SECRET_LENGTH} characters")
+    if s.access_token_ttl_seconds < 60 or s.refresh_token_ttl_days < 1:
+        problems.append("ACCESS_TOKEN_TTL_SECONDS must be >= 60 and REFRESH_TOKEN_TTL_DAYS >= 1")
+    if s.otp_ttl_seconds < 30 or s.otp_max_attempts < 1:
+        problems.append("OTP_TTL_SECONDS must be >= 30 and OTP_MAX_ATTEMPTS >= 1")
+    if bool(s.auth_test_phone_prefix) != bool(s.auth_test_otp_code):
+        problems.append("AUTH_TEST_PHONE_PREFIX and AUTH_TEST_OTP_CODE must be set together")
+    if s.auth_test_phone_prefix and not s.auth_test_phone_prefix.startswith("+1"):
+        problems.append("AUTH_TEST_PHONE_PREFIX must be an E.164 US prefix such as +1202555")
+    if s.auth_test_otp_code and not (
+        s.auth_test_otp_code.isdigit() and len(s.auth_test_otp_code) == 6
+    ):
+        problems.append("AUTH_TEST_OTP_CODE must be six digits")
+    twilio = (s.twilio_account_sid, s.twilio_auth_token, s.twilio_verify_service_sid)
+    if any(twilio) and not all(twilio):
+        problems.append(
+            "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_VERIFY_SERVICE_SID go together"
+        )
+    if s.is_production:
+        problems.extend(_production_problems(s))
+    return problems
+
+
+def _production_problems(s: Settings) -> list[str]:
+    problems: list[str] = []
+    if not s.database_url:
+        problems.append("DATABASE_URL is required in production (no embedded database)")
+    if not s.redis_url:
+        problems.append("REDIS_URL is required in production (no in-process fan-out)")
+    if not s.jwt_secret:
+        problems.append("JWT_SECRET is required in production (no generated dev secret)")
+    if not s.uses_twilio:
+        problems.append("Twilio Verify settings are required in production (no console SMS)")
+    if s.auth_test_phone_prefix or s.auth_test_otp_code:
+        problems.append("AUTH_TEST_PHONE_PREFIX / AUTH_TEST_OTP_CODE are not allowed in production")
+    return problems
+
+
+def _dev_jwt_secret(data_dir: Path) -> str:
+    """A random secret kept under the data dir, so dev tokens survive restarts."""
+    path = data_dir / "dev_jwt_secret"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret

@@ -1,0 +1,1 @@
+"""The waitlist for people outside the launch area."""
