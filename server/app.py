@@ -14,7 +14,7 @@ from server.auth.middleware import BearerAuthMiddleware
 from server.auth.routes import AuthController
 from server.errors import exception_handlers
 from server.health.routes import health, ready
-from server.logging import RequestContextMiddleware, configure_logging
+from server.logging import RequestContextMiddleware, configure_logging, finish_request
 from server.plugins import AuthPlugin, DatabasePlugin, RedisPlugin, WorkersPlugin
 from server.settings import Settings, load_settings
 from server.waitlist.routes import join_waitlist
@@ -29,7 +29,9 @@ class MetricsController(PrometheusController):
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     configure_logging(settings.log_level)
-    prometheus = PrometheusConfig(app_name="momento", group_path=True, exclude=["/metrics"])
+    prometheus = PrometheusConfig(
+        app_name="momento", prefix="momento", group_path=True, exclude=["/metrics"]
+    )
     plugins: list[PluginProtocol] = [
         DatabasePlugin(settings),
         RedisPlugin(settings),
@@ -50,8 +52,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             RequestContextMiddleware,
             prometheus.middleware,
-            DefineMiddleware(BearerAuthMiddleware, exclude_from_auth_key="exclude_from_auth"),
+            DefineMiddleware(
+                BearerAuthMiddleware,
+                exclude=["^/schema"],
+                exclude_from_auth_key="exclude_from_auth",
+            ),
         ],
+        before_send=[finish_request],
         exception_handlers=exception_handlers,
         request_max_body_size=settings.max_request_body_bytes,
         openapi_config=OpenAPIConfig(

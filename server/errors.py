@@ -92,9 +92,16 @@ def _validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Re
     return problem_response(422, "validation_error", detail, errors=errors)
 
 
-def _is_malformed_json(exc: ValidationException) -> bool:
+def _is_malformed_json(exc: BaseException) -> bool:
+    """Litestar wraps the JSON parser's error in a 400 or a validation error."""
     cause = exc.__cause__
-    return isinstance(cause, msgspec.DecodeError) and not isinstance(cause, msgspec.ValidationError)
+    while cause is not None:
+        if isinstance(cause, msgspec.DecodeError) and not isinstance(
+            cause, msgspec.ValidationError
+        ):
+            return True
+        cause = cause.__cause__
+    return False
 
 
 _HTTP_CODES = {
@@ -111,6 +118,8 @@ _HTTP_CODES = {
 
 def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
     status = exc.status_code
+    if status == 400 and _is_malformed_json(exc):
+        return problem_response(422, "malformed_json", "The request body is not valid JSON")
     code = _HTTP_CODES.get(status, "server_error" if status >= 500 else "error")
     detail = exc.detail if status < 500 else "Internal server error"
     if isinstance(exc, NotFoundException):

@@ -14,6 +14,9 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID = "momento_request_id"
+_STARTED = "momento_started"
+_STATUS = "momento_status"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 
@@ -37,38 +40,46 @@ access_log = structlog.get_logger("momento.access")
 
 
 class RequestContextMiddleware:
-    """Gives every request an id (the caller's X-Request-ID if sane), echoes it
-    back, binds it to every log line, and writes one access line per request."""
+    """Gives every request an id (the caller's X-Request-ID if sane) and binds it
+    to every log line written while the request runs.
+
+    The response side is `finish_request` (a `before_send` hook), because error
+    responses are sent by Litestar's exception handling, outside any middleware.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
-        http_scope: HTTPScope = scope
-        incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
-        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        started = time.perf_counter()
-        status = 500
+        if scope["type"] == ScopeType.HTTP:
+            incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"")
+            request_id = incoming.decode("latin-1")
+            if not _SAFE_REQUEST_ID.match(request_id):
+                request_id = uuid.uuid4().hex
+            state = scope.setdefault("state", {})
+            state[_REQUEST_ID] = request_id
+            state[_STARTED] = time.perf_counter()
+            # Each request runs in its own task context: nothing leaks across.
+            structlog.contextvars.clear_contextvars()
+            structlog.contextvars.bind_contextvars(request_id=request_id)
+        await self.app(scope, receive, send)
 
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                MutableScopeHeaders.from_message(message)[REQUEST_ID_HEADER] = request_id
-            await send(message)
 
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            access_log.info(
-                "request",
-                method=http_scope["method"],
-                path=scope["path"],
-                status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            )
-            structlog.contextvars.unbind_contextvars("request_id")
+async def finish_request(message: Message, scope: Scope) -> None:
+    """Echo the request id and write one access line when the response ends."""
+    state = scope.get("state", {})
+    request_id = state.get(_REQUEST_ID)
+    if request_id is None:
+        return
+    if message["type"] == "http.response.start":
+        state[_STATUS] = message["status"]
+        MutableScopeHeaders.from_message(message)[REQUEST_ID_HEADER] = request_id
+    elif message["type"] == "http.response.body" and not message.get("more_body", False):
+        http_scope: HTTPScope = scope  # type: ignore[assignment]
+        access_log.info(
+            "request",
+            method=http_scope["method"],
+            path=http_scope["path"],
+            status=state.get(_STATUS),
+            duration_ms=round((time.perf_counter() - state[_STARTED]) * 1000, 2),
+        )

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
-from helpers import TEST_OTP_CODE, TEST_PHONE_PREFIX, make_phone
+from helpers import JWT_SECRET, TEST_OTP_CODE, TEST_PHONE_PREFIX, make_phone
 from litestar.testing import AsyncTestClient
 
 from db.embedded import start_embedded_postgres
@@ -29,8 +29,6 @@ from db.migrate import migrate
 from db.pool import connect
 from server.app import create_app
 from server.settings import Settings
-
-JWT_SECRET = "test-secret-" + "x" * 40
 
 
 def with_database(url: str, name: str) -> str:

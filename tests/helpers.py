@@ -7,6 +7,7 @@ from typing import Any
 
 TEST_PHONE_PREFIX = "+1202555"
 TEST_OTP_CODE = "123456"
+JWT_SECRET = "test-secret-" + "x" * 40
 
 
 def make_phone(n: int | None = None) -> str:

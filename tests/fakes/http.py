@@ -1,0 +1,29 @@
+"""A tiny threaded HTTP server on 127.0.0.1 for faking third-party APIs."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+Handler = type[BaseHTTPRequestHandler]
+
+
+@contextmanager
+def serve(handler: Handler) -> Iterator[str]:
+    """Run handler on a free local port; yield its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def quiet(cls: Handler) -> Handler:
+    """Silence the default per-request stderr logging."""
+    cls.log_message = lambda *args, **kwargs: None  # type: ignore[method-assign]
+    return cls

@@ -1,0 +1,64 @@
+"""A fake Twilio Verify API: remembers one code per number and checks it."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from http.server import BaseHTTPRequestHandler
+from urllib.parse import parse_qs
+
+from fakes.http import quiet
+
+ACCOUNT_SID = "ACfake00000000000000000000000000"
+AUTH_TOKEN = "fake-auth-token"
+SERVICE_SID = "VAfake00000000000000000000000000"
+CODE = "654321"
+
+
+class FakeTwilioState:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.sent: list[str] = []
+        self.pending: dict[str, str] = {}
+        self.fail_sends = False
+
+
+def make_handler(state: FakeTwilioState) -> type[BaseHTTPRequestHandler]:
+    expected_auth = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
+
+    @quiet
+    class TwilioHandler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            if self.headers.get("Authorization") != expected_auth:
+                return self._reply(401, {"code": 20003, "message": "Authenticate"})
+            length = int(self.headers.get("Content-Length", "0"))
+            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+            base = f"/v2/Services/{SERVICE_SID}/"
+            if self.path == base + "Verifications":
+                if state.fail_sends:
+                    return self._reply(500, {"message": "boom"})
+                with state.lock:
+                    state.sent.append(form["To"])
+                    state.pending[form["To"]] = CODE
+                return self._reply(201, {"status": "pending", "to": form["To"]})
+            if self.path == base + "VerificationCheck":
+                with state.lock:
+                    expected = state.pending.get(form["To"])
+                    if expected is None:
+                        return self._reply(404, {"code": 20404})
+                    approved = form.get("Code") == expected
+                    if approved:
+                        del state.pending[form["To"]]
+                return self._reply(200, {"status": "approved" if approved else "pending"})
+            return self._reply(404, {"code": 20404})
+
+        def _reply(self, status: int, body: dict[str, object]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    return TwilioHandler
