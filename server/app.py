@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Litestar
+from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -15,6 +16,7 @@ from server.auth.routes import AuthController
 from server.errors import exception_handlers
 from server.health.routes import health, ready
 from server.logging import RequestContextMiddleware, configure_logging, finish_request
+from server.pagination import provide_page_params
 from server.plugins import AuthPlugin, DatabasePlugin, RedisPlugin, WorkersPlugin
 from server.settings import Settings, load_settings
 from server.waitlist.routes import join_waitlist
@@ -49,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MeController,
         ],
         plugins=plugins,
+        dependencies={"page": Provide(provide_page_params, sync_to_thread=False)},
         middleware=[
             RequestContextMiddleware,
             prometheus.middleware,

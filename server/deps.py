@@ -16,10 +16,12 @@ from litestar.di import NamedDependency
 
 from server.auth.middleware import CurrentUser
 from server.auth.service import Auth
+from server.pagination import PageParams
 
 DbConnection = NamedDependency[asyncpg.Connection]
 Caller = NamedDependency[CurrentUser]
 AuthRules = NamedDependency[Auth]
+PageRequest = NamedDependency[PageParams]
 
 
 async def provide_connection(state: State) -> AsyncGenerator[asyncpg.Connection, None]:
