@@ -8,7 +8,8 @@
 - A session advisory lock makes concurrent runners queue up; the second one
   then finds nothing to do.
 - The checksum of every applied file is recorded; an applied file that has
-  since been edited, or one the database has but this code lacks, is an error.
+  since been edited, one the database has but this code lacks, or a new file
+  numbered before an applied one, is an error.
 """
 
 from __future__ import annotations
@@ -87,20 +88,34 @@ async def migrate(dsn: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
 
 def _check_history(migrations: list[Migration], applied: dict[int, asyncpg.Record]) -> None:
     known = {m.version: m for m in migrations}
+    newest_applied = max(applied, default=0)
+    for pending in migrations:
+        if pending.version < newest_applied and pending.version not in applied:
+            raise MigrationError(
+                f"{pending.name} is numbered before an applied migration; "
+                "renumber it after the newest one"
+            )
     for version, record in applied.items():
-        migration = known.get(version)
-        if migration is None:
+        done = known.get(version)
+        if done is None:
             raise MigrationError(
                 f"the database has migration {record['name']} that this code does not know"
             )
-        if migration.checksum != record["checksum"]:
+        if done.checksum != record["checksum"]:
             raise MigrationError(
-                f"{migration.name} was edited after it was applied; "
+                f"{done.name} was edited after it was applied; "
                 "migrations are forward-only: add a new file instead"
             )
 
 
 async def _apply(conn: asyncpg.Connection, migration: Migration) -> None:
+    try:
+        await _run(conn, migration)
+    except asyncpg.PostgresError as exc:
+        raise MigrationError(f"{migration.name} failed: {exc}") from exc
+
+
+async def _run(conn: asyncpg.Connection, migration: Migration) -> None:
     if migration.transactional:
         async with conn.transaction():
             await conn.execute(migration.sql)

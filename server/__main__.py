@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 
 import msgspec
@@ -29,6 +30,11 @@ def run(host: str) -> int:
     assert settings.database_url
     try:
         asyncio.run(migrate(settings.database_url))
+        # uvicorn re-raises SIGTERM/SIGINT once it has shut down gracefully; the
+        # default handler would then kill the process before `finally` stops the
+        # embedded database. A no-op handler lets uvicorn.run return instead.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: None)
         uvicorn.run(
             create_app(settings),
             host=host,
@@ -39,7 +45,8 @@ def run(host: str) -> int:
             timeout_graceful_shutdown=10,
         )
     finally:
-        del embedded  # the last handle: stops the embedded server
+        if embedded is not None:
+            embedded.cleanup()
     return 0
 
 

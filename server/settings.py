@@ -72,7 +72,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
-_ENV_NAMES: dict[str, str] = {
+ENV_NAMES: dict[str, str] = {
     "env": "MOMENTO_ENV",
     "port": "PORT",
     "data_dir": "MOMENTO_DATA_DIR",
@@ -111,10 +111,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build and check the settings; raise SettingsError naming every problem."""
     environ = os.environ if environ is None else environ
     raw: dict[str, object] = {}
-    for field, name in _ENV_NAMES.items():
+    for field, name in ENV_NAMES.items():
         value = environ.get(name)
         if value is not None and value.strip() != "":
             raw[field] = value.strip()
+    if "data_dir" in raw:
+        raw["data_dir"] = Path(str(raw["data_dir"]))  # msgspec.convert takes no str for Path
     if "run_workers_in_web" not in raw:
         raw["run_workers_in_web"] = "redis_url" not in raw
     try:
@@ -132,7 +134,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
 def _explain_validation(message: str) -> str:
     # msgspec names the field ("at `$.port`"); say which variable that is.
-    for field, name in _ENV_NAMES.items():
+    for field, name in ENV_NAMES.items():
         message = message.replace(f"`$.{field}`", name)
     return f"Invalid configuration: {message}"
 
@@ -189,6 +191,8 @@ def _dev_jwt_secret(data_dir: Path) -> str:
         return path.read_text().strip()
     data_dir.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(48)
-    path.write_text(secret)
-    path.chmod(0o600)
+    # Created private: never readable by others, not even for a moment.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(secret)
     return secret

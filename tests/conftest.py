@@ -74,6 +74,15 @@ async def database_url(postgres_url: str, template_database: str) -> AsyncIterat
 
 
 @pytest.fixture
+async def empty_database(postgres_url: str) -> AsyncIterator[str]:
+    """The URL of a brand-new database with nothing in it (not migrated)."""
+    name = f"momento_empty_{uuid.uuid4().hex[:12]}"
+    await _admin(postgres_url, f'CREATE DATABASE "{name}"')
+    yield with_database(postgres_url, name)
+    await _admin(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
 async def db_conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     conn = await connect(database_url)
     yield conn
