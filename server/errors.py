@@ -18,6 +18,7 @@ from litestar.exceptions import (
     NotFoundException,
     ValidationException,
 )
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 
 PROBLEM_JSON = "application/problem+json"
@@ -54,6 +55,23 @@ class Problem(msgspec.Struct, omit_defaults=True):
     code: str
     type: str = "about:blank"
     errors: list[dict[str, Any]] | None = None
+
+
+def problems(**codes: str) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for a route's error responses: problems(s401="invalid_code, ...")."""
+    return {
+        int(status[1:]): ResponseSpec(
+            Problem,
+            description=f"Problem details; code: {names}",
+            media_type=PROBLEM_JSON,
+            generate_examples=False,
+        )
+        for status, names in codes.items()
+    }
+
+
+# What every authenticated route can answer.
+AUTH_PROBLEMS = problems(s401="unauthorized, invalid_token", s403="account_suspended")
 
 
 def too_many_requests(

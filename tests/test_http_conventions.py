@@ -128,6 +128,9 @@ async def test_openapi_documents_every_route(client: Client) -> None:
         ("/ready", "get"),
     ]:
         assert method in paths[path], (path, method)
-    verify = paths["/v1/auth/verify"]["post"]["responses"]["200"]
-    schema_ref = verify["content"]["application/json"]["schema"]["$ref"]
-    assert schema_ref.endswith("TokenPair")
+    verify = paths["/v1/auth/verify"]["post"]["responses"]
+    assert verify["200"]["content"]["application/json"]["schema"]["$ref"].endswith("TokenPair")
+    # Errors are documented as the problem details the server really sends.
+    assert "application/problem+json" in verify["401"]["content"]
+    assert "invalid_code" in verify["401"]["description"]
+    assert "400" not in verify

@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CO
 from server.auth import service
 from server.auth.service import TokenPair
 from server.deps import AuthRules, DbConnection
+from server.errors import problems
 
 PhoneNumber = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 
@@ -43,7 +44,17 @@ class AuthController(Controller):
     tags = ["auth"]
     opt = {"exclude_from_auth": True}
 
-    @post("/otp", status_code=HTTP_202_ACCEPTED, summary="Send a sign-in code by SMS")
+    @post(
+        "/otp",
+        status_code=HTTP_202_ACCEPTED,
+        summary="Send a sign-in code by SMS",
+        responses=problems(
+            s403="waitlist_required (valid number outside the US)",
+            s422="invalid_phone, validation_error, malformed_json",
+            s429="rate_limited",
+            s503="sms_unavailable",
+        ),
+    )
     async def send_code(
         self,
         request: Request[Any, Any, Any],
@@ -54,7 +65,17 @@ class AuthController(Controller):
         ttl = await service.request_code(auth, conn, data.phone_number, client_ip(request))
         return OtpSent(expires_in=ttl)
 
-    @post("/verify", status_code=HTTP_200_OK, summary="Exchange a code for tokens")
+    @post(
+        "/verify",
+        status_code=HTTP_200_OK,
+        summary="Exchange a code for tokens",
+        responses=problems(
+            s401="invalid_code (wrong, expired, used or never sent)",
+            s403="waitlist_required",
+            s422="invalid_phone, validation_error",
+            s429="too_many_attempts (request a new code), rate_limited",
+        ),
+    )
     async def verify(
         self,
         request: Request[Any, Any, Any],
@@ -71,7 +92,14 @@ class AuthController(Controller):
             request.headers.get("user-agent"),
         )
 
-    @post("/refresh", status_code=HTTP_200_OK, summary="Rotate the refresh token")
+    @post(
+        "/refresh",
+        status_code=HTTP_200_OK,
+        summary="Rotate the refresh token",
+        responses=problems(
+            s401="invalid_refresh_token, refresh_token_reused (the session is now revoked)"
+        ),
+    )
     async def refresh(
         self, data: JSONBody[RefreshRequest], auth: AuthRules, conn: DbConnection
     ) -> TokenPair:

@@ -12,6 +12,7 @@ from db.queries import waitlist as q
 from server.auth.phone import normalize_phone, to_e164
 from server.auth.routes import PhoneNumber, client_ip
 from server.deps import AuthRules, DbConnection
+from server.errors import problems
 
 
 class WaitlistRequest(msgspec.Struct):
@@ -27,7 +28,9 @@ class WaitlistEntry(msgspec.Struct):
     tags=["auth"],
     summary="Ask to hear when Momento reaches my country",
     opt={"exclude_from_auth": True},
-    responses={},
+    status_code=201,
+    description="201 when the number is new, 200 when it was already there.",
+    responses=problems(s422="invalid_phone, validation_error", s429="rate_limited"),
 )
 async def join_waitlist(
     request: Request[Any, Any, Any],
