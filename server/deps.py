@@ -17,11 +17,13 @@ from litestar.di import NamedDependency
 from server.auth.middleware import CurrentUser
 from server.auth.service import Auth
 from server.pagination import PageParams
+from server.storage import Storage
 
 DbConnection = NamedDependency[asyncpg.Connection]
 Caller = NamedDependency[CurrentUser]
 AuthRules = NamedDependency[Auth]
 PageRequest = NamedDependency[PageParams]
+FileStorage = NamedDependency[Storage]
 
 
 async def provide_connection(state: State) -> AsyncGenerator[asyncpg.Connection, None]:
@@ -36,3 +38,8 @@ def provide_current_user(request: Request[CurrentUser, Any, Any]) -> CurrentUser
 def provide_auth(state: State) -> Auth:
     auth: Auth = state.auth
     return auth
+
+
+def provide_storage(state: State) -> Storage:
+    storage: Storage = state.storage
+    return storage
