@@ -13,6 +13,7 @@ import asyncpg
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.params import SkipValidation
 
 from server.auth.middleware import CurrentUser
 from server.auth.service import Auth
@@ -23,7 +24,8 @@ DbConnection = NamedDependency[asyncpg.Connection]
 Caller = NamedDependency[CurrentUser]
 AuthRules = NamedDependency[Auth]
 PageRequest = NamedDependency[PageParams]
-FileStorage = NamedDependency[Storage]
+# A protocol, not a class the signature model can check instances against.
+FileStorage = NamedDependency[SkipValidation[Storage]]
 
 
 async def provide_connection(state: State) -> AsyncGenerator[asyncpg.Connection, None]:

@@ -134,8 +134,10 @@ _HTTP_CODES = {
 }
 
 
-def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
     status = exc.status_code
+    if status >= 500:
+        logger.error("server error", path=request.url.path, exc_info=exc)
     if status == 400 and _is_malformed_json(exc):
         return problem_response(422, "malformed_json", "The request body is not valid JSON")
     code = _HTTP_CODES.get(status, "server_error" if status >= 500 else "error")

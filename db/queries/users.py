@@ -7,6 +7,8 @@ from typing import Any
 
 import asyncpg
 
+from db.queries.profiles import OWN_PROFILE_COLUMNS
+
 # The caller's own users row as the API shows it (never payment_customer_id).
 OWN_USER_COLUMNS = """
     u.id, u.phone_number, u.email, u.last_name, u.birth_date, u.is_verified, u.status,
@@ -52,10 +54,11 @@ async def get_account(conn: asyncpg.Connection, user_id: uuid.UUID) -> asyncpg.R
     row: asyncpg.Record | None = await conn.fetchrow(
         f"""
         SELECT {OWN_USER_COLUMNS},
-               to_jsonb(sp) AS social_profile,
+               (SELECT to_jsonb(own)
+                FROM (SELECT {OWN_PROFILE_COLUMNS}
+                      FROM social_profiles sp WHERE sp.user_id = u.id) own) AS social_profile,
                to_jsonb(hp) AS host_profile
         FROM users u
-        LEFT JOIN social_profiles sp ON sp.user_id = u.id
         LEFT JOIN host_profiles hp ON hp.user_id = u.id
         WHERE u.id = $1
         """,

@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import Any
 
 import asyncpg
+import msgspec
 
 from db.queries import profiles as q
 from server.errors import ApiError
+from server.pagination import Page, PageParams, decode_cursor, make_page
+from server.profiles.schemas import (
+    OwnSocialProfile,
+    PublicProfile,
+    SocialProfileIn,
+    SocialProfilePatch,
+)
+from server.storage import Storage
+
+MAX_LIKES = 1000
+
+
+def _not_found() -> ApiError:
+    return ApiError(404, "not_found", "No such profile")
 
 
 async def require_profile_id(conn: asyncpg.Connection, user_id: uuid.UUID) -> uuid.UUID:
@@ -18,3 +35,103 @@ async def require_profile_id(conn: asyncpg.Connection, user_id: uuid.UUID) -> uu
             409, "social_profile_required", "Create your profile first (PUT /v1/me/social-profile)"
         )
     return profile_id
+
+
+def _no_foreign_photos() -> ApiError:
+    # The composite FKs (photo id, profile id) reject photos of other profiles.
+    return ApiError(422, "invalid_photo", "Choose one of your own photos")
+
+
+async def _own(conn: asyncpg.Connection, user_id: uuid.UUID) -> OwnSocialProfile:
+    row = await q.own_profile(conn, user_id)
+    if row is None:
+        raise ApiError(
+            409, "social_profile_required", "Create your profile first (PUT /v1/me/social-profile)"
+        )
+    return msgspec.convert(dict(row), OwnSocialProfile)
+
+
+async def put_profile(
+    conn: asyncpg.Connection, user_id: uuid.UUID, data: SocialProfileIn
+) -> tuple[OwnSocialProfile, bool]:
+    values = msgspec.structs.asdict(data)
+    values["interested_in"] = sorted(set(data.interested_in))
+    try:
+        async with conn.transaction():
+            created = await q.create_or_replace(conn, user_id, values)
+    except asyncpg.ForeignKeyViolationError:
+        raise _no_foreign_photos() from None
+    return await _own(conn, user_id), created
+
+
+async def patch_profile(
+    conn: asyncpg.Connection, user_id: uuid.UUID, patch: SocialProfilePatch
+) -> OwnSocialProfile:
+    changes: dict[str, Any] = {
+        name: getattr(patch, name)
+        for name in patch.__struct_fields__
+        if getattr(patch, name) is not msgspec.UNSET
+    }
+    if "interested_in" in changes:
+        changes["interested_in"] = sorted(set(changes["interested_in"]))
+    if changes:
+        try:
+            async with conn.transaction():
+                found = await q.update_own(conn, user_id, changes)
+        except asyncpg.ForeignKeyViolationError:
+            raise _no_foreign_photos() from None
+        if not found:
+            await require_profile_id(conn, user_id)
+    return await _own(conn, user_id)
+
+
+def _public(row: asyncpg.Record, storage: Storage) -> PublicProfile:
+    record = dict(row)
+    photo_key = record.pop("photo_key")
+    face_card_key = record.pop("face_card_key")
+    record.pop("created_at")
+    return msgspec.convert(
+        {
+            **record,
+            "photo_url": storage.url(photo_key) if photo_key else None,
+            "face_card_url": storage.url(face_card_key) if face_card_key else None,
+        },
+        PublicProfile,
+    )
+
+
+async def get_public_profile(
+    conn: asyncpg.Connection, storage: Storage, viewer_id: uuid.UUID, profile_id: uuid.UUID
+) -> PublicProfile:
+    row = await q.public_profile(conn, viewer_id, profile_id)
+    if row is None:
+        raise _not_found()
+    return _public(row, storage)
+
+
+async def discover(
+    conn: asyncpg.Connection, storage: Storage, viewer_id: uuid.UUID, page: PageParams
+) -> Page[PublicProfile]:
+    await require_profile_id(conn, viewer_id)
+    after = decode_cursor(page.cursor, tuple[datetime, uuid.UUID]) if page.cursor else None
+    rows = await q.discover(conn, viewer_id, after, page.limit + 1)
+    items, cursor = make_page(rows, page.limit, key=lambda r: (r["created_at"], r["id"]))
+    return Page(items=[_public(r, storage) for r in items], next_cursor=cursor)
+
+
+async def like(conn: asyncpg.Connection, user_id: uuid.UUID, profile_id: uuid.UUID) -> None:
+    own_id = await require_profile_id(conn, user_id)
+    if own_id == profile_id:
+        raise ApiError(422, "cannot_like_self", "You cannot like your own profile")
+    async with conn.transaction():
+        if not await q.visible_profile_id(conn, user_id, profile_id):
+            raise _not_found()
+        if not await q.add_like(conn, user_id, profile_id, MAX_LIKES):
+            raise ApiError(409, "too_many_likes", f"You can like at most {MAX_LIKES} profiles")
+
+
+async def unlike(conn: asyncpg.Connection, user_id: uuid.UUID, profile_id: uuid.UUID) -> None:
+    await require_profile_id(conn, user_id)
+    if not await q.visible_profile_id(conn, user_id, profile_id):
+        raise _not_found()
+    await q.remove_like(conn, user_id, profile_id)

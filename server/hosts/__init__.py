@@ -1,0 +1,1 @@
+"""Host profiles and the public host page."""

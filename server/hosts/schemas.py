@@ -1,0 +1,76 @@
+"""Request and response bodies of host profiles and host pages."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+HostType = Literal["user", "community"]
+HostName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+HostBio = Annotated[str, msgspec.Meta(max_length=2000)]
+
+
+class HostProfileIn(msgspec.Struct, forbid_unknown_fields=True):
+    """PUT: the whole host profile. Community hosts are a place: location_id required."""
+
+    host_name: HostName
+    host_type: HostType = "user"
+    host_bio: HostBio | None = None
+    location_id: uuid.UUID | None = None
+
+
+class HostProfilePatch(msgspec.Struct, forbid_unknown_fields=True):
+    host_name: HostName | UnsetType = UNSET
+    host_type: HostType | UnsetType = UNSET
+    host_bio: HostBio | UnsetType | None = UNSET
+    location_id: uuid.UUID | UnsetType | None = UNSET
+
+
+class HostLocation(msgspec.Struct):
+    id: uuid.UUID
+    name: str | None
+    address: str | None
+    latitude: float
+    longitude: float
+    google_place_id: str | None
+
+
+class HostEvent(msgspec.Struct):
+    id: uuid.UUID
+    title: str
+    started_at: datetime | None
+    ended_at: datetime | None
+    average_event_rating: float | None
+    rating_count: int
+
+
+class PublicSocialLink(msgspec.Struct):
+    platform: str
+    url: str
+
+
+class HostPhoto(msgspec.Struct):
+    id: uuid.UUID
+    image_url: str
+    photo_type: str
+    caption: str | None
+    created_at: datetime
+
+
+class HostPage(msgspec.Struct):
+    id: uuid.UUID
+    host_type: HostType
+    host_name: str
+    host_bio: str | None
+    profile_id: uuid.UUID | None
+    location: HostLocation | None
+    average_rating: float | None
+    rating_count: int
+    event_history: list[HostEvent]
+    social_links: list[PublicSocialLink]
+    photos: list[HostPhoto]
+    created_at: datetime
