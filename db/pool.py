@@ -24,9 +24,27 @@ def _json_loads(value: str) -> object:
     return msgspec.json.decode(value)
 
 
+class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
+    """Skips asyncpg's reset query when a connection goes back to the pool.
+
+    That query (UNLISTEN, RESET ALL, CLOSE ALL, advisory unlock) is a round
+    trip per request for state this project never leaves behind: settings are
+    only `SET LOCAL`, cursors live inside transactions, session advisory locks
+    are taken only by the migrator on its own connection, and pgqueuer LISTENs
+    on a connection it keeps. asyncpg still rolls back an open transaction.
+    """
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     pool: asyncpg.Pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, init=_init_connection
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        connection_class=PooledConnection,
     )
     return pool
 

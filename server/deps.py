@@ -6,7 +6,6 @@ the plugins in server/plugins.py register the providers.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
 from typing import Any
 
 import asyncpg
@@ -14,10 +13,12 @@ from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import SkipValidation
+from litestar.types import Scope
 
 from server.auth.middleware import CurrentUser
 from server.auth.service import Auth
 from server.pagination import PageParams
+from server.request_connection import request_connection
 from server.storage import Storage
 
 DbConnection = NamedDependency[asyncpg.Connection]
@@ -28,12 +29,16 @@ PageRequest = NamedDependency[PageParams]
 FileStorage = NamedDependency[SkipValidation[Storage]]
 
 
-async def provide_connection(state: State) -> AsyncGenerator[asyncpg.Connection, None]:
-    async with state.db_pool.acquire() as conn:
-        yield conn
+async def provide_connection(state: State, scope: Scope) -> asyncpg.Connection:
+    """This request's pooled connection (the auth check may already hold it)."""
+    return await request_connection(scope, state.db_pool)
 
 
-def provide_current_user(request: Request[CurrentUser, Any, Any]) -> CurrentUser:
+def provide_current_user(
+    request: Request[CurrentUser, Any, Any], conn: DbConnection
+) -> CurrentUser:
+    # Taking `conn` orders this after it: Litestar resolves the dependencies of
+    # one level in a task group, which costs ~85 µs on every request.
     return request.user
 
 

@@ -110,16 +110,19 @@ def _validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Re
     return problem_response(422, "validation_error", detail, errors=errors)
 
 
-def _is_malformed_json(exc: BaseException) -> bool:
-    """Litestar wraps the JSON parser's error in a 400 or a validation error."""
+def _decode_error(exc: BaseException) -> msgspec.DecodeError | None:
+    """The JSON parser's error that Litestar wrapped in a 400 or a validation error."""
     cause = exc.__cause__
     while cause is not None:
-        if isinstance(cause, msgspec.DecodeError) and not isinstance(
-            cause, msgspec.ValidationError
-        ):
-            return True
+        if isinstance(cause, msgspec.DecodeError):
+            return cause
         cause = cause.__cause__
-    return False
+    return None
+
+
+def _is_malformed_json(exc: BaseException) -> bool:
+    cause = _decode_error(exc)
+    return cause is not None and not isinstance(cause, msgspec.ValidationError)
 
 
 _HTTP_CODES = {
@@ -138,7 +141,9 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     status = exc.status_code
     if status >= 500:
         logger.error("server error", path=request.url.path, exc_info=exc)
-    if status == 400 and _is_malformed_json(exc):
+    if status == 400 and (cause := _decode_error(exc)) is not None:
+        if isinstance(cause, msgspec.ValidationError):  # e.g. a number too large: 1e999
+            return problem_response(422, "validation_error", str(cause))
         return problem_response(422, "malformed_json", "The request body is not valid JSON")
     code = _HTTP_CODES.get(status, "server_error" if status >= 500 else "error")
     detail = exc.detail if status < 500 else "Internal server error"

@@ -45,6 +45,13 @@ async def test_malformed_json_and_wrong_types(client: Client) -> None:
     r = await client.post("/v1/auth/otp", json={"phone_number": 12})
     assert_problem(r, 422, "validation_error")
     assert "phone_number" in r.json()["detail"]
+    # A number JSON can write but a float cannot hold is bad input, not a bad request.
+    r = await client.post(
+        "/v1/auth/otp",
+        content=b'{"phone_number": 1e999}',
+        headers={"content-type": "application/json"},
+    )
+    assert_problem(r, 422, "validation_error")
 
 
 async def test_oversized_body_is_413(settings: Settings) -> None:

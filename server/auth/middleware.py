@@ -1,7 +1,8 @@
 """Bearer-token authentication for every route not marked `exclude_from_auth`.
 
 One query per request checks that the user still exists, is not suspended or
-banned, and that the token's sign-in session has not been revoked.
+banned, and that the token's sign-in session has not been revoked, so logout,
+refresh-token reuse, suspension and deletion take effect at once.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ import uuid
 import asyncpg
 import msgspec
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.types import Receive, Scope, Send
 
 from db.queries import auth as q
 from server.auth.tokens import Identity, TokenService
 from server.errors import ApiError
+from server.request_connection import release_request_connection, request_connection
 
 BLOCKED_STATUSES = frozenset({"suspended", "banned"})
 
@@ -34,13 +38,17 @@ def bearer_token(connection: ASGIConnection) -> str | None:  # type: ignore[type
     return token.strip()
 
 
-async def authenticate(pool: asyncpg.Pool, tokens: TokenService, token: str | None) -> CurrentUser:
-    """The user a token stands for, or the ApiError the caller gets instead."""
+async def verify_bearer(tokens: TokenService, token: str | None) -> Identity:
+    """Check the token itself (signature, audience, expiry); no database yet."""
     if token is None:
         raise ApiError(401, "unauthorized", "Sign in first", headers={"WWW-Authenticate": "Bearer"})
-    identity: Identity = await tokens.verify(token)
-    async with pool.acquire() as conn:
-        holder = await q.session_holder(conn, identity.user_id, identity.session_id)
+    return await tokens.verify(token)
+
+
+async def check_holder(conn: asyncpg.Connection, identity: Identity) -> CurrentUser:
+    """The user behind a valid token, if they still exist, may act, and the
+    sign-in session stands; the ApiError the caller gets otherwise."""
+    holder = await q.session_holder(conn, identity.user_id, identity.session_id)
     if holder is None or not holder["session_ok"]:
         raise ApiError(
             401,
@@ -58,10 +66,27 @@ async def authenticate(pool: asyncpg.Pool, tokens: TokenService, token: str | No
 
 
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
+    """Runs on every route (excluded ones skip only the check) and gives the
+    request's pooled connection back when the request is over, whoever took it
+    (server/request_connection.py). WebSockets use a connection only for the check."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await release_request_connection(scope, scope["app"].state.db_pool)
+
     async def authenticate_request(
         self,
         connection: ASGIConnection,  # type: ignore[type-arg]
     ) -> AuthenticationResult:
         state = connection.app.state
-        user = await authenticate(state.db_pool, state.tokens, bearer_token(connection))
+        identity = await verify_bearer(state.tokens, bearer_token(connection))
+        if connection.scope["type"] == ScopeType.HTTP:
+            user = await check_holder(
+                await request_connection(connection.scope, state.db_pool), identity
+            )
+        else:
+            async with state.db_pool.acquire() as conn:
+                user = await check_holder(conn, identity)
         return AuthenticationResult(user=user, auth=None)

@@ -1,0 +1,31 @@
+"""One pooled connection per HTTP request, given back when the request ends.
+
+The auth check takes it first (so the handler's `conn` is the same
+connection: one checkout per request), or the `conn` dependency takes it on
+first use. Either way `BearerAuthMiddleware` returns it to the pool in a
+`finally`, after the response. Not a generator dependency: Litestar does not
+clean those up when a sibling dependency fails (a bad `?limit=` would leak a
+connection).
+"""
+
+from __future__ import annotations
+
+import asyncpg
+from litestar.types import Scope
+
+_KEY = "momento_db_connection"
+
+
+async def request_connection(scope: Scope, pool: asyncpg.Pool) -> asyncpg.Connection:
+    state = scope.setdefault("state", {})
+    conn: asyncpg.Connection | None = state.get(_KEY)
+    if conn is None:
+        conn = await pool.acquire()
+        state[_KEY] = conn
+    return conn
+
+
+async def release_request_connection(scope: Scope, pool: asyncpg.Pool) -> None:
+    conn = scope.get("state", {}).pop(_KEY, None)
+    if conn is not None:
+        await pool.release(conn)
