@@ -8,17 +8,28 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins import PluginProtocol
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusController
 
 from server.accounts.routes import MeController
+from server.admin.routes import AdminController
 from server.auth.middleware import BearerAuthMiddleware
 from server.auth.routes import AuthController
 from server.errors import exception_handlers
 from server.health.routes import health, ready
-from server.logging import RequestContextMiddleware, configure_logging, finish_request
+from server.hosts.routes import HostController
+from server.interests.routes import InterestsController
+from server.locations.routes import LocationsController
+from server.logging import configure_logging
+from server.notifications.routes import NotificationsController
 from server.pagination import provide_page_params
+from server.photos.routes import photo_router
 from server.plugins import AuthPlugin, DatabasePlugin, RedisPlugin, WorkersPlugin
+from server.profiles.routes import SocialProfileController
+from server.request_context import RequestContextMiddleware, finish_request
+from server.safety.routes import SafetyController
 from server.settings import Settings, load_settings
+from server.storage.plugin import StoragePlugin
+from server.support.routes import SupportController
 from server.waitlist.routes import join_waitlist
 
 
@@ -41,13 +52,11 @@ def _drop_generic_400s(app: Litestar) -> None:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     configure_logging(settings.log_level)
-    prometheus = PrometheusConfig(
-        app_name="momento", prefix="momento", group_path=True, exclude=["/metrics"]
-    )
     plugins: list[PluginProtocol] = [
         DatabasePlugin(settings),
         RedisPlugin(settings),
         AuthPlugin(settings),
+        StoragePlugin(settings),
     ]
     if settings.run_workers_in_web:
         plugins.append(WorkersPlugin())
@@ -59,12 +68,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuthController,
             join_waitlist,
             MeController,
+            photo_router(settings),
+            AdminController,
+            SocialProfileController,
+            HostController,
+            InterestsController,
+            LocationsController,
+            SafetyController,
+            SupportController,
+            NotificationsController,
         ],
         plugins=plugins,
         dependencies={"page": Provide(provide_page_params, sync_to_thread=False)},
         middleware=[
             RequestContextMiddleware,
-            prometheus.middleware,
             DefineMiddleware(
                 BearerAuthMiddleware,
                 exclude=["^/schema"],

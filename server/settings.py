@@ -61,9 +61,30 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_request_body_bytes: int = 10 * 1024 * 1024
     log_level: str = "INFO"
 
+    # Where clients reach this server; local media URLs start with it.
+    # Empty: http://localhost:<PORT>.
+    public_base_url: str = ""
+    # Uploaded files: S3-compatible storage when S3_BUCKET is set, else the
+    # local disk under <MOMENTO_DATA_DIR>/media (never in production).
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_url_ttl_seconds: int = 3600
+    max_photo_bytes: int = 10 * 1024 * 1024
+
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def uses_s3(self) -> bool:
+        return bool(self.s3_bucket)
+
+    @property
+    def media_base_url(self) -> str:
+        return (self.public_base_url or f"http://localhost:{self.port}").rstrip("/")
 
     @property
     def uses_twilio(self) -> bool:
@@ -102,6 +123,14 @@ ENV_NAMES: dict[str, str] = {
     "twilio_api_base": "TWILIO_API_BASE",
     "max_request_body_bytes": "MAX_REQUEST_BODY_BYTES",
     "log_level": "LOG_LEVEL",
+    "public_base_url": "PUBLIC_BASE_URL",
+    "s3_bucket": "S3_BUCKET",
+    "s3_endpoint_url": "S3_ENDPOINT_URL",
+    "s3_region": "S3_REGION",
+    "s3_access_key_id": "S3_ACCESS_KEY_ID",
+    "s3_secret_access_key": "S3_SECRET_ACCESS_KEY",
+    "s3_url_ttl_seconds": "S3_URL_TTL_SECONDS",
+    "max_photo_bytes": "MAX_PHOTO_BYTES",
 }
 
 _MIN_SECRET_LENGTH = 32
@@ -164,6 +193,7 @@ def _check(s: Settings) -> list[str]:
         problems.append(
             "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_VERIFY_SERVICE_SID go together"
         )
+    problems.extend(_storage_problems(s))
     if s.is_production:
         problems.extend(_production_problems(s))
     return problems
@@ -181,6 +211,28 @@ def _production_problems(s: Settings) -> list[str]:
         problems.append("Twilio Verify settings are required in production (no console SMS)")
     if s.auth_test_phone_prefix or s.auth_test_otp_code:
         problems.append("AUTH_TEST_PHONE_PREFIX / AUTH_TEST_OTP_CODE are not allowed in production")
+    if not s.uses_s3:
+        problems.append("S3_BUCKET is required in production (no local file storage)")
+    return problems
+
+
+_MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # the longest a SigV4 presigned URL may live
+
+
+def _storage_problems(s: Settings) -> list[str]:
+    problems: list[str] = []
+    if s.public_base_url and not s.public_base_url.startswith(("http://", "https://")):
+        problems.append("PUBLIC_BASE_URL must start with http:// or https://")
+    if s.s3_endpoint_url and not s.s3_endpoint_url.startswith(("http://", "https://")):
+        problems.append("S3_ENDPOINT_URL must start with http:// or https://")
+    if bool(s.s3_access_key_id) != bool(s.s3_secret_access_key):
+        problems.append("S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together")
+    if not s.uses_s3 and (s.s3_endpoint_url or s.s3_access_key_id):
+        problems.append("S3_ENDPOINT_URL / S3_ACCESS_KEY_ID need S3_BUCKET")
+    if not 60 <= s.s3_url_ttl_seconds <= _MAX_PRESIGN_SECONDS:
+        problems.append(f"S3_URL_TTL_SECONDS must be between 60 and {_MAX_PRESIGN_SECONDS}")
+    if not 1024 <= s.max_photo_bytes <= 100 * 1024 * 1024:
+        problems.append("MAX_PHOTO_BYTES must be between 1024 and 104857600")
     return problems
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import asyncpg
+
 TEST_PHONE_PREFIX = "+1202555"
 TEST_OTP_CODE = "123456"
 JWT_SECRET = "test-secret-" + "x" * 40
@@ -18,3 +20,14 @@ def make_phone(n: int | None = None) -> str:
 
 def bearer(tokens: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+async def block(
+    db_conn: asyncpg.Connection, blocker: dict[str, Any], blocked: dict[str, Any]
+) -> None:
+    """`blocker` blocks `blocked` (both sign-in results), straight in the database."""
+    await db_conn.execute(
+        "INSERT INTO blocked_users (blocker_user_id, blocked_user_id) VALUES ($1, $2)",
+        uuid.UUID(blocker["user_id"]),
+        uuid.UUID(blocked["user_id"]),
+    )

@@ -29,6 +29,7 @@ def production_env(data_dir: Path) -> dict[str, str]:
         "DATABASE_URL": "postgresql://momento@db.internal/momento",
         "REDIS_URL": "redis://redis.internal:6379/0",
         "JWT_SECRET": SECRET,
+        "S3_BUCKET": "momento-media",
         **TWILIO,
     }
 
@@ -115,7 +116,14 @@ def test_production_names_every_problem_at_once(tmp_path: Path) -> None:
             }
         )
     message = str(raised.value)
-    for problem in ("DATABASE_URL", "REDIS_URL", "JWT_SECRET", "Twilio", "AUTH_TEST_PHONE_PREFIX"):
+    for problem in (
+        "DATABASE_URL",
+        "REDIS_URL",
+        "JWT_SECRET",
+        "Twilio",
+        "S3_BUCKET",
+        "AUTH_TEST_PHONE_PREFIX",
+    ):
         assert problem in message, message
     assert list(tmp_path.iterdir()) == []  # refused before generating a dev secret
 

@@ -6,6 +6,7 @@ import asyncpg
 from pgqueuer import PgQueuer
 from pgqueuer.models import Schedule
 
+from workers.embeddings import USER_INTERESTS_CHANGED, user_interests_changed
 from workers.maintenance import purge_auth_records
 
 
@@ -15,5 +16,7 @@ def build_queue(pool: asyncpg.Pool) -> PgQueuer:
     @pgq.schedule("purge_auth_records", "17 * * * *")
     async def _purge(_: Schedule) -> None:
         await purge_auth_records(pool)
+
+    pgq.entrypoint(USER_INTERESTS_CHANGED)(user_interests_changed)
 
     return pgq

@@ -12,6 +12,13 @@ OWN_HOST_COLUMNS = (
 )
 
 
+async def own_host_id(conn: asyncpg.Connection, user_id: uuid.UUID) -> uuid.UUID | None:
+    host_id: uuid.UUID | None = await conn.fetchval(
+        "SELECT id FROM host_profiles WHERE user_id = $1", user_id
+    )
+    return host_id
+
+
 async def own_host(conn: asyncpg.Connection, user_id: uuid.UUID) -> asyncpg.Record | None:
     row: asyncpg.Record | None = await conn.fetchrow(
         f"SELECT {OWN_HOST_COLUMNS} FROM host_profiles WHERE user_id = $1", user_id
@@ -61,7 +68,8 @@ async def create_or_replace(
 async def public_page(
     conn: asyncpg.Connection, viewer_id: uuid.UUID, host_id: uuid.UUID
 ) -> asyncpg.Record | None:
-    """Everything the public host page shows, or None when the viewer may not see the host.
+    """The public host page (photos come from db/queries/photos.py), or None when
+    the viewer may not see the host.
 
     Ratings are averaged live from `ratings`; event history lists completed
     events, most recent first, with their own average event rating.
@@ -103,14 +111,7 @@ async def public_page(
                                     ORDER BY sl.created_at)
                    FROM user_social_links sl
                    WHERE sl.user_id = h.user_id AND sl.is_public_on_host_profile
-               ), '[]'::jsonb) AS social_links,
-               coalesce((
-                   SELECT jsonb_agg(jsonb_build_object(
-                              'id', p.id, 'image_key', p.image_url, 'photo_type', p.photo_type,
-                              'caption', p.caption, 'created_at', p.created_at)
-                          ORDER BY p.created_at DESC)
-                   FROM host_photos p WHERE p.host_id = h.id
-               ), '[]'::jsonb) AS photos
+               ), '[]'::jsonb) AS social_links
         FROM host_profiles h
         LEFT JOIN social_profiles sp ON sp.user_id = h.user_id
         WHERE h.id = $2 AND user_visible_to($1, h.user_id)

@@ -11,7 +11,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from server.accounts import service
 from server.accounts.schemas import Me, MePatch
-from server.deps import Caller, DbConnection
+from server.deps import Caller, DbConnection, FileStorage
 from server.errors import AUTH_PROBLEMS, problems
 
 
@@ -45,8 +45,10 @@ class MeController(Controller):
         summary="Delete my account and personal data",
         responses=AUTH_PROBLEMS,
     )
-    async def delete_me(self, current_user: Caller, conn: DbConnection) -> None:
-        await service.delete_me(conn, current_user.id)
+    async def delete_me(
+        self, current_user: Caller, conn: DbConnection, storage: FileStorage
+    ) -> None:
+        await service.delete_me(conn, storage, current_user.id)
 
     @get("/export", summary="Everything Momento holds about me, as JSON", responses=AUTH_PROBLEMS)
     async def export_me(self, current_user: Caller, conn: DbConnection) -> dict[str, Any]:

@@ -10,10 +10,13 @@ import asyncpg
 import msgspec
 
 from db.queries import export as export_q
+from db.queries import photos as photos_q
 from db.queries import users as q
 from server.accounts.schemas import Me, MePatch, OwnUser, Role
 from server.errors import ApiError
+from server.photos.service import delete_stored_files
 from server.profiles.schemas import OwnHostProfile, OwnSocialProfile
+from server.storage import Storage
 
 MIN_AGE = 18
 MAX_AGE = 120
@@ -84,10 +87,13 @@ async def update_me(
         return await get_me(conn, user_id)
 
 
-async def delete_me(conn: asyncpg.Connection, user_id: uuid.UUID) -> None:
+async def delete_me(conn: asyncpg.Connection, storage: Storage, user_id: uuid.UUID) -> None:
     async with conn.transaction():
+        keys = await photos_q.photo_keys_of_user(conn, user_id)
         if not await q.delete_user(conn, user_id):
             raise _not_found()
+    # Files go only once the rows are gone for good.
+    await delete_stored_files(storage, keys)
 
 
 async def export_me(conn: asyncpg.Connection, user_id: uuid.UUID) -> dict[str, Any]:

@@ -72,5 +72,5 @@ class HostPage(msgspec.Struct):
     rating_count: int
     event_history: list[HostEvent]
     social_links: list[PublicSocialLink]
-    photos: list[HostPhoto]
     created_at: datetime
+    photos: list[HostPhoto] = msgspec.field(default_factory=list)

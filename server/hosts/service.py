@@ -11,7 +11,9 @@ import msgspec
 from db.queries import hosts as q
 from server.errors import ApiError
 from server.hosts.schemas import HostPage, HostProfileIn, HostProfilePatch
+from server.photos import service as photos_service
 from server.profiles.schemas import OwnHostProfile
+from server.profiles.service import host_profile_required
 from server.storage import Storage
 
 
@@ -65,9 +67,7 @@ async def patch_host(
 async def _own(conn: asyncpg.Connection, user_id: uuid.UUID) -> OwnHostProfile:
     row = await q.own_host(conn, user_id)
     if row is None:
-        raise ApiError(
-            409, "host_profile_required", "Become a host first (PUT /v1/me/host-profile)"
-        )
+        raise host_profile_required()
     return msgspec.convert(dict(row), OwnHostProfile)
 
 
@@ -77,8 +77,6 @@ async def host_page(
     row = await q.public_page(conn, viewer_id, host_id)
     if row is None:
         raise ApiError(404, "not_found", "No such host")
-    record = dict(row)
-    record["photos"] = [
-        {**photo, "image_url": storage.url(photo.pop("image_key"))} for photo in record["photos"]
-    ]
-    return msgspec.convert(record, HostPage, strict=False)
+    page = msgspec.convert(dict(row), HostPage, strict=False)
+    page.photos = await photos_service.host_photos(conn, storage, viewer_id, host_id)
+    return page

@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from db.queries import hosts as hosts_q
 from db.queries import profiles as q
 from server.errors import ApiError
 from server.pagination import Page, PageParams, decode_cursor, make_page
@@ -35,6 +36,18 @@ async def require_profile_id(conn: asyncpg.Connection, user_id: uuid.UUID) -> uu
             409, "social_profile_required", "Create your profile first (PUT /v1/me/social-profile)"
         )
     return profile_id
+
+
+def host_profile_required() -> ApiError:
+    return ApiError(409, "host_profile_required", "Become a host first (PUT /v1/me/host-profile)")
+
+
+async def require_host_id(conn: asyncpg.Connection, user_id: uuid.UUID) -> uuid.UUID:
+    """The caller's host profile id; 409 when they are not a host."""
+    host_id = await hosts_q.own_host_id(conn, user_id)
+    if host_id is None:
+        raise host_profile_required()
+    return host_id
 
 
 def _no_foreign_photos() -> ApiError:

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 import asyncpg
-from helpers import bearer
+from helpers import bearer, block
 from litestar.testing import AsyncTestClient
 
 Client = AsyncTestClient[Any]
@@ -22,16 +22,6 @@ async def make_person(client: Client, sign_in: Any, **profile: Any) -> dict[str,
     )
     assert r.status_code == 201, r.text
     return {**tokens, "profile": r.json()}
-
-
-async def block(
-    db_conn: asyncpg.Connection, blocker: dict[str, Any], blocked: dict[str, Any]
-) -> None:
-    await db_conn.execute(
-        "INSERT INTO blocked_users (blocker_user_id, blocked_user_id) VALUES ($1, $2)",
-        uuid.UUID(blocker["user_id"]),
-        uuid.UUID(blocked["user_id"]),
-    )
 
 
 async def test_create_replace_and_patch_my_profile(client: Client, sign_in: Any) -> None:

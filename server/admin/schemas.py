@@ -1,0 +1,101 @@
+"""Request and response bodies of /v1/admin."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from server.accounts.schemas import OwnUser
+
+StaffRole = Literal["admin", "moderator", "support"]
+STAFF_ROLES: tuple[StaffRole, ...] = ("admin", "moderator", "support")
+
+# The CHECK lists of 0001_schema.sql.
+ReportStatus = Literal["pending", "reviewing", "resolved", "dismissed"]
+TicketStatus = Literal["new", "open", "resolved", "closed"]
+UserStatus = Literal["active", "suspended", "verification_pending", "banned"]
+
+Note = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
+class ReportPerson(msgspec.Struct):
+    """A person in a report; profile_id/first_name are null without a social profile."""
+
+    user_id: uuid.UUID
+    profile_id: uuid.UUID | None
+    first_name: str | None
+
+
+class ReportedPerson(ReportPerson):
+    status: UserStatus
+
+
+class AdminReport(msgspec.Struct):
+    """reporter/reported are null once that account has been deleted."""
+
+    id: uuid.UUID
+    category: str
+    comments: str | None
+    status: ReportStatus
+    event_id: uuid.UUID | None
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    resolved_by_user_id: uuid.UUID | None
+    reporter: ReportPerson | None
+    reported: ReportedPerson | None
+
+
+class ReportPatch(msgspec.Struct, forbid_unknown_fields=True):
+    status: ReportStatus
+    note: Note | None = None
+
+
+class AdminTicket(msgspec.Struct):
+    """submitter_user_id is null once the submitter's account has been deleted."""
+
+    id: uuid.UUID
+    ticket_number: int
+    submitter_user_id: uuid.UUID | None
+    reply_to_email: str | None
+    category: str
+    body: str
+    status: TicketStatus
+    associated_event_id: uuid.UUID | None
+    associated_payment_id: uuid.UUID | None
+    metadata: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class TicketPatch(msgspec.Struct, forbid_unknown_fields=True):
+    status: TicketStatus
+
+
+class AdminUser(OwnUser):
+    """The users row minus payment_customer_id, and the staff role if any."""
+
+    staff_role: StaffRole | None
+
+
+class UserPatch(msgspec.Struct, forbid_unknown_fields=True):
+    """Fields left out stay as they are; at least one is required."""
+
+    status: UserStatus | UnsetType = UNSET
+    is_verified: bool | UnsetType = UNSET
+
+
+class AdminAction(msgspec.Struct):
+    """staff_user_id is null for command-line actions and deleted staff accounts."""
+
+    id: uuid.UUID
+    staff_user_id: uuid.UUID | None
+    action: str
+    target_type: str
+    target_id: str
+    details: dict[str, Any]
+    created_at: datetime

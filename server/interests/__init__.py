@@ -1,0 +1,1 @@
+"""The interest catalog, its search, and the caller's own interests."""

@@ -1,0 +1,1 @@
+"""Places with checked coordinates, shared by hosts and event stops."""

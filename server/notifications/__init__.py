@@ -1,0 +1,1 @@
+"""Notifications: push tokens, per-category push/SMS settings (sending comes later)."""

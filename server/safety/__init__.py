@@ -1,0 +1,1 @@
+"""Safety: blocks (a hard stop between two people) and reports to moderation."""

@@ -1,0 +1,1 @@
+"""Support tickets from users to the Momento team."""
