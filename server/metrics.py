@@ -8,6 +8,8 @@ stack; Litestar's own PrometheusMiddleware also cost ~70 µs per request here
 
 from __future__ import annotations
 
+import functools
+
 from prometheus_client import Counter, Histogram
 
 REQUESTS = Counter(
@@ -18,6 +20,17 @@ DURATION = Histogram(
 )
 
 
+# Labels are route templates, methods and statuses: a small, bounded set, so
+# their children are looked up once (prometheus' labels() takes a lock each call).
+@functools.cache
+def _children(method: str, path_template: str, status: int) -> tuple[Counter, Histogram]:
+    return (
+        REQUESTS.labels(method, path_template, str(status)),
+        DURATION.labels(method, path_template),
+    )
+
+
 def record_request(method: str, path_template: str, status: int, seconds: float) -> None:
-    REQUESTS.labels(method, path_template, str(status)).inc()
-    DURATION.labels(method, path_template).observe(seconds)
+    requests, duration = _children(method, path_template, status)
+    requests.inc()
+    duration.observe(seconds)
