@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench-rest migrate worker
+.PHONY: run test lint bench-rest migrate worker demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,5 +30,8 @@ migrate: $(VENV)/.installed
 worker: $(VENV)/.installed
 	$(BIN)/python -m workers
 
+demo: $(VENV)/.installed
+	$(BIN)/python -m server demo-data
+
 bench-rest: $(VENV)/.installed
-	$(BIN)/python bench/rest.py
+	$(BIN)/python bench/rest.py $(BENCH_ARGS)

@@ -28,8 +28,10 @@ from server.admin import service as admin_service
 from server.admin.schemas import STAFF_ROLES, StaffRole
 from server.app import create_app
 from server.auth.phone import us_phone
+from server.demo import DemoSummary, fill_demo_data
 from server.errors import ApiError
 from server.settings import Settings, SettingsError, load_settings
+from server.storage.plugin import open_storage
 
 
 @contextlib.contextmanager
@@ -97,6 +99,29 @@ def create_staff(raw_phone: str, role: StaffRole, revoke: bool) -> int:
         return asyncio.run(_change_staff(settings.database_url, phone, role, revoke))
 
 
+async def _demo(settings: Settings, people: int) -> DemoSummary:
+    assert settings.database_url
+    conn = await connect(settings.database_url)
+    try:
+        with open_storage(settings) as storage:
+            return await fill_demo_data(conn, storage, settings.max_photo_bytes, people)
+    finally:
+        await conn.close()
+
+
+def demo_data(people: int) -> int:
+    with migrated_database(load_settings()) as settings:
+        summary = asyncio.run(_demo(settings, people))
+    if summary.already_present:
+        print("demo data is already there")
+    else:
+        print(
+            f"demo data: {summary.people} people, {summary.hosts} hosts, "
+            f"{summary.photos} photos, {summary.likes} likes"
+        )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server")
     sub = parser.add_subparsers(dest="command")
@@ -106,8 +131,12 @@ def main(argv: list[str] | None = None) -> int:
     staff_cmd.add_argument("phone", help="a US phone number, any common format")
     staff_cmd.add_argument("--role", choices=STAFF_ROLES, default="admin")
     staff_cmd.add_argument("--revoke", action="store_true", help="remove the staff account")
+    demo_cmd = sub.add_parser("demo-data", help="fill the database with demo people and hosts")
+    demo_cmd.add_argument("--people", type=int, default=24, help="how many (1..90)")
     args = parser.parse_args(argv)
     try:
+        if args.command == "demo-data":
+            return demo_data(args.people)
         if args.command == "create-staff":
             return create_staff(args.phone, args.role, args.revoke)
         return run(getattr(args, "host", "127.0.0.1"))

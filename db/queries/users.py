@@ -49,6 +49,13 @@ async def get_or_create_by_phone(conn: asyncpg.Connection, phone: str) -> tuple[
     return existing_id, False
 
 
+async def user_id_by_phone(conn: asyncpg.Connection, phone: str) -> uuid.UUID | None:
+    user_id: uuid.UUID | None = await conn.fetchval(
+        "SELECT id FROM users WHERE phone_number = $1", phone
+    )
+    return user_id
+
+
 async def get_account(conn: asyncpg.Connection, user_id: uuid.UUID) -> asyncpg.Record | None:
     """The caller's user row with their social and host profiles (jsonb or NULL)."""
     row: asyncpg.Record | None = await conn.fetchrow(

@@ -8,7 +8,7 @@ serves it. Handlers ask for it as `storage: FileStorage`.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 from litestar import Litestar
 from litestar.config.app import AppConfig
@@ -36,19 +36,26 @@ def build_storage(settings: Settings) -> Storage:
     return LocalStorage(settings.data_dir / "media", settings.media_base_url)
 
 
+@contextlib.contextmanager
+def open_storage(settings: Settings) -> Iterator[Storage]:
+    """The configured storage, closed (S3 connections) when done."""
+    storage = build_storage(settings)
+    try:
+        yield storage
+    finally:
+        if isinstance(storage, S3Storage):
+            storage.close()
+
+
 class StoragePlugin(InitPluginProtocol):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
-        storage = build_storage(self.settings)
-        app.state.storage = storage
-        try:
+        with open_storage(self.settings) as storage:
+            app.state.storage = storage
             yield
-        finally:
-            if isinstance(storage, S3Storage):
-                storage.close()
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app_config.lifespan.append(self.lifespan)
