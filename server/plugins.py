@@ -23,6 +23,7 @@ from redis.asyncio import Redis
 
 from db.pool import create_pool
 from server.auth.service import Auth
+from server.auth.session_cache import SessionCache
 from server.auth.sms import CodeSender, ConsoleCodeSender, TwilioVerifyCodeSender
 from server.auth.tokens import TokenService
 from server.deps import provide_auth, provide_connection, provide_current_user
@@ -98,11 +99,20 @@ class AuthPlugin(InitPluginProtocol):
         else:
             sender, twilio = ConsoleCodeSender(), None
         tokens = TokenService(self.settings)
+        sessions = SessionCache(self.settings.session_cache_seconds)
         app.state.tokens = tokens
-        app.state.auth = Auth(self.settings, tokens, sender, app.state.rate_limiter)
+        app.state.auth = Auth(self.settings, tokens, sender, app.state.rate_limiter, sessions)
+        listener = None
+        if self.settings.session_cache_seconds > 0:
+            assert self.settings.database_url
+            listener = asyncio.create_task(sessions.listen(self.settings.database_url))
         try:
             yield
         finally:
+            if listener is not None:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
             if twilio is not None:
                 await twilio.aclose()
 

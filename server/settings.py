@@ -38,6 +38,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     jwt_secret: str = ""
     access_token_ttl_seconds: int = 900
+    # How long a process may trust a sign-in it found valid (0: ask every time);
+    # revocations reach every process at once through NOTIFY anyway.
+    session_cache_seconds: float = 30.0
     refresh_token_ttl_days: int = 30
 
     otp_ttl_seconds: int = 300
@@ -105,6 +108,7 @@ ENV_NAMES: dict[str, str] = {
     "run_workers_in_web": "RUN_WORKERS_IN_WEB",
     "jwt_secret": "JWT_SECRET",
     "access_token_ttl_seconds": "ACCESS_TOKEN_TTL_SECONDS",
+    "session_cache_seconds": "SESSION_CACHE_SECONDS",
     "refresh_token_ttl_days": "REFRESH_TOKEN_TTL_DAYS",
     "otp_ttl_seconds": "OTP_TTL_SECONDS",
     "otp_max_attempts": "OTP_MAX_ATTEMPTS",

@@ -113,6 +113,9 @@ def settings(database_url: str, redis_url: str, tmp_path: Path) -> Settings:
         redis_key_prefix=f"test:{uuid.uuid4().hex}:",
         run_workers_in_web=False,
         jwt_secret=JWT_SECRET,
+        # Most tests change sign-in state behind the app's back (straight SQL), and
+        # must see it at once; tests/auth/test_session_cache.py covers the cache.
+        session_cache_seconds=0,
         auth_test_phone_prefix=TEST_PHONE_PREFIX,
         auth_test_otp_code=TEST_OTP_CODE,
     )

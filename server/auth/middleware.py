@@ -17,6 +17,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.types import Receive, Scope, Send
 
 from db.queries import auth as q
+from server.auth.session_cache import SessionCache
 from server.auth.tokens import Identity, TokenService
 from server.errors import ApiError
 from server.request_connection import release_request_connection, request_connection
@@ -59,6 +60,10 @@ async def check_holder(conn: asyncpg.Connection, identity: Identity) -> CurrentU
         )
     if holder["status"] in BLOCKED_STATUSES:
         raise ApiError(403, "account_suspended", "This account is suspended")
+    return _current_user(identity)
+
+
+def _current_user(identity: Identity) -> CurrentUser:
     return CurrentUser(
         id=identity.user_id,
         session_id=identity.session_id,
@@ -83,6 +88,9 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
     ) -> AuthenticationResult:
         state = connection.app.state
         identity = await verify_bearer(state.tokens, bearer_token(connection.scope))
+        sessions: SessionCache = state.auth.sessions
+        if sessions.remembers(identity.user_id, identity.session_id):
+            return AuthenticationResult(user=_current_user(identity), auth=None)
         if connection.scope["type"] == ScopeType.HTTP:
             user = await check_holder(
                 await request_connection(connection.scope, state.db_pool), identity
@@ -90,4 +98,5 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
         else:
             async with state.db_pool.acquire() as conn:
                 user = await check_holder(conn, identity)
+        sessions.remember(identity.user_id, identity.session_id)
         return AuthenticationResult(user=user, auth=None)

@@ -106,5 +106,7 @@ class AuthController(Controller):
         return await service.refresh(auth, conn, data.refresh_token)
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="End this sign-in session")
-    async def logout(self, data: JSONBody[RefreshRequest], conn: DbConnection) -> None:
-        await service.logout(conn, data.refresh_token)
+    async def logout(
+        self, data: JSONBody[RefreshRequest], auth: AuthRules, conn: DbConnection
+    ) -> None:
+        await service.logout(auth, conn, data.refresh_token)

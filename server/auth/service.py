@@ -13,6 +13,7 @@ import msgspec
 from db.queries import auth as q
 from db.queries import users as users_q
 from server.auth.phone import us_phone
+from server.auth.session_cache import SessionCache
 from server.auth.sms import CodeSender
 from server.auth.tokens import TokenService
 from server.errors import ApiError, too_many_requests
@@ -40,11 +41,13 @@ class Auth:
         tokens: TokenService,
         sender: CodeSender,
         limiter: RateLimiter,
+        sessions: SessionCache,
     ) -> None:
         self.settings = settings
         self.tokens = tokens
         self.sender = sender
         self.limiter = limiter
+        self.sessions = sessions
         # Codes are hashed with a key of their own, derived from the JWT secret.
         self._code_key = hmac.new(
             settings.jwt_secret.encode(), b"otp-code-v1", hashlib.sha256
@@ -177,11 +180,14 @@ async def refresh(auth: Auth, conn: asyncpg.Connection, refresh_token: str) -> T
             return await _issue_pair(auth, conn, row["user_id"], row["session_id"], False)
         await q.revoke_session(conn, row["session_id"], "refresh_token_reuse")
     # Only a spent token gets here, after its session's revocation committed.
+    auth.sessions.forget(row["user_id"])
     raise ApiError(401, "refresh_token_reused", "This sign-in was ended for safety: sign in again")
 
 
-async def logout(conn: asyncpg.Connection, refresh_token: str) -> None:
+async def logout(auth: Auth, conn: asyncpg.Connection, refresh_token: str) -> None:
     async with conn.transaction():
         row = await q.lock_refresh_token(conn, _hash_refresh(refresh_token))
-        if row is not None:
-            await q.revoke_session(conn, row["session_id"], "logout")
+        if row is None:
+            return
+        await q.revoke_session(conn, row["session_id"], "logout")
+    auth.sessions.forget(row["user_id"])
