@@ -2,8 +2,10 @@
 
 The auth check takes it first (so the handler's `conn` is the same
 connection: one checkout per request), or the `conn` dependency takes it on
-first use. Either way `BearerAuthMiddleware` returns it to the pool in a
-`finally`, after the response. Not a generator dependency: Litestar does not
+first use. It goes back to the pool when the response starts (the
+`before_send` hook in server/request_context.py), or at the latest in
+`BearerAuthMiddleware`'s `finally`. So nothing may use `conn` once the
+handler has returned (no background tasks on it). Not a generator dependency: Litestar does not
 clean those up when a sibling dependency fails (a bad `?limit=` would leak a
 connection).
 """

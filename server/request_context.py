@@ -15,6 +15,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 from server.metrics import record_request
+from server.request_connection import release_request_connection
 
 REQUEST_ID_HEADER = "x-request-id"
 _HEADER_BYTES = REQUEST_ID_HEADER.encode()
@@ -55,6 +56,9 @@ async def finish_request(message: Message, scope: Scope) -> None:
     if request_id is None:
         return
     if message["type"] == "http.response.start":
+        # The handler is done with the database: give the connection back now
+        # rather than after the body is sent, so waiting requests get it sooner.
+        await release_request_connection(scope, scope["app"].state.db_pool)
         state[_STATUS] = message["status"]
         message["headers"] = [*message.get("headers", ()), (_HEADER_BYTES, request_id.encode())]
     elif message["type"] == "http.response.body" and not message.get("more_body", False):
