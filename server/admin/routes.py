@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 
 from litestar import Controller, get, patch
-from litestar.params import JSONBody, Parameter
+from litestar.params import FromPath, JSONBody, Parameter
 
 from server.admin import service
 from server.admin.guards import roles, staff_guard
@@ -60,7 +60,7 @@ class AdminController(Controller):
         return await service.list_reports(conn, status, page)
 
     @get("/reports/{report_id:uuid}", summary="One report", opt=MODERATION, responses=GET_PROBLEMS)
-    async def get_report(self, report_id: uuid.UUID, conn: DbConnection) -> AdminReport:
+    async def get_report(self, report_id: FromPath[uuid.UUID], conn: DbConnection) -> AdminReport:
         return await service.get_report(conn, report_id)
 
     @patch(
@@ -71,7 +71,7 @@ class AdminController(Controller):
     )
     async def update_report(
         self,
-        report_id: uuid.UUID,
+        report_id: FromPath[uuid.UUID],
         data: JSONBody[ReportPatch],
         current_user: Caller,
         conn: DbConnection,
@@ -100,7 +100,7 @@ class AdminController(Controller):
         opt=SUPPORT,
         responses=GET_PROBLEMS,
     )
-    async def get_ticket(self, ticket_id: uuid.UUID, conn: DbConnection) -> AdminTicket:
+    async def get_ticket(self, ticket_id: FromPath[uuid.UUID], conn: DbConnection) -> AdminTicket:
         return await service.get_ticket(conn, ticket_id)
 
     @patch(
@@ -111,7 +111,7 @@ class AdminController(Controller):
     )
     async def update_ticket(
         self,
-        ticket_id: uuid.UUID,
+        ticket_id: FromPath[uuid.UUID],
         data: JSONBody[TicketPatch],
         current_user: Caller,
         conn: DbConnection,
@@ -126,7 +126,7 @@ class AdminController(Controller):
         opt=READ_USERS,
         responses=GET_PROBLEMS,
     )
-    async def get_user(self, user_id: uuid.UUID, conn: DbConnection) -> AdminUser:
+    async def get_user(self, user_id: FromPath[uuid.UUID], conn: DbConnection) -> AdminUser:
         return await service.get_user(conn, user_id)
 
     @patch(
@@ -140,7 +140,7 @@ class AdminController(Controller):
     )
     async def update_user(
         self,
-        user_id: uuid.UUID,
+        user_id: FromPath[uuid.UUID],
         data: JSONBody[UserPatch],
         current_user: Caller,
         conn: DbConnection,

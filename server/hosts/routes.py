@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from litestar import Controller, Response, get, patch, put
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 
 from server.deps import Caller, DbConnection, FileStorage
 from server.errors import AUTH_PROBLEMS, problems
@@ -49,6 +49,10 @@ class HostController(Controller):
         responses={**AUTH_PROBLEMS, **problems(s404="not_found (no such host, or a block)")},
     )
     async def host_page(
-        self, host_id: uuid.UUID, current_user: Caller, conn: DbConnection, storage: FileStorage
+        self,
+        host_id: FromPath[uuid.UUID],
+        current_user: Caller,
+        conn: DbConnection,
+        storage: FileStorage,
     ) -> HostPage:
         return await service.host_page(conn, storage, current_user.id, host_id)

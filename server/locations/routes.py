@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from litestar import Controller, get, post
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from server.deps import Caller, DbConnection
@@ -42,6 +42,6 @@ class LocationsController(Controller):
         responses={**AUTH_PROBLEMS, **problems(s404="not_found")},
     )
     async def get_location(
-        self, location_id: uuid.UUID, current_user: Caller, conn: DbConnection
+        self, location_id: FromPath[uuid.UUID], current_user: Caller, conn: DbConnection
     ) -> Location:
         return await service.get_location(conn, current_user.id, location_id)

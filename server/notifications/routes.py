@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, Response, delete, get, patch, put
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from server.deps import Caller, DbConnection
@@ -49,7 +49,9 @@ class NotificationsController(Controller):
         summary="Forget a push token of mine (sign-out on that device)",
         responses={**AUTH_PROBLEMS, **problems(s404="not_found (not a token of mine)")},
     )
-    async def delete_push_token(self, token: str, current_user: Caller, conn: DbConnection) -> None:
+    async def delete_push_token(
+        self, token: FromPath[str], current_user: Caller, conn: DbConnection
+    ) -> None:
         await service.delete_push_token(conn, current_user.id, token)
 
     @get(

@@ -14,7 +14,7 @@ from litestar import Controller, Request, Response, Router, delete, get, post
 from litestar.datastructures import State, UploadFile
 from litestar.exceptions import ClientException, HTTPException
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
-from litestar.params import MultipartBody
+from litestar.params import FromPath, MultipartBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from litestar.types import ExceptionHandlersMap
 
@@ -136,7 +136,11 @@ class ProfilePhotoController(Controller):
         },
     )
     async def delete_photo(
-        self, photo_id: uuid.UUID, current_user: Caller, conn: DbConnection, storage: FileStorage
+        self,
+        photo_id: FromPath[uuid.UUID],
+        current_user: Caller,
+        conn: DbConnection,
+        storage: FileStorage,
     ) -> None:
         await service.delete_profile_photo(conn, storage, current_user.id, photo_id)
 
@@ -194,7 +198,11 @@ class HostPhotoController(Controller):
         },
     )
     async def delete_host_photo(
-        self, photo_id: uuid.UUID, current_user: Caller, conn: DbConnection, storage: FileStorage
+        self,
+        photo_id: FromPath[uuid.UUID],
+        current_user: Caller,
+        conn: DbConnection,
+        storage: FileStorage,
     ) -> None:
         await service.delete_host_photo(conn, storage, current_user.id, photo_id)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from litestar import Controller, Response, delete, get, patch, put
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from server.deps import Caller, DbConnection, FileStorage, PageRequest
@@ -56,7 +56,11 @@ class SocialProfileController(Controller):
 
     @get("/profiles/{profile_id:uuid}", summary="A public profile", responses=_NOT_FOUND)
     async def get_profile(
-        self, profile_id: uuid.UUID, current_user: Caller, conn: DbConnection, storage: FileStorage
+        self,
+        profile_id: FromPath[uuid.UUID],
+        current_user: Caller,
+        conn: DbConnection,
+        storage: FileStorage,
     ) -> PublicProfile:
         return await service.get_public_profile(conn, storage, current_user.id, profile_id)
 
@@ -79,7 +83,9 @@ class SocialProfileController(Controller):
             **problems(s409="social_profile_required, too_many_likes", s422="cannot_like_self"),
         },
     )
-    async def like(self, profile_id: uuid.UUID, current_user: Caller, conn: DbConnection) -> None:
+    async def like(
+        self, profile_id: FromPath[uuid.UUID], current_user: Caller, conn: DbConnection
+    ) -> None:
         await service.like(conn, current_user.id, profile_id)
 
     @delete(
@@ -88,5 +94,7 @@ class SocialProfileController(Controller):
         summary="Take a like back",
         responses={**_NOT_FOUND, **_NEEDS_PROFILE},
     )
-    async def unlike(self, profile_id: uuid.UUID, current_user: Caller, conn: DbConnection) -> None:
+    async def unlike(
+        self, profile_id: FromPath[uuid.UUID], current_user: Caller, conn: DbConnection
+    ) -> None:
         await service.unlike(conn, current_user.id, profile_id)

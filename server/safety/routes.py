@@ -6,7 +6,7 @@ import uuid
 
 from litestar import Controller, Response, delete, get, post
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from server.deps import AuthRules, Caller, DbConnection, PageRequest
@@ -48,7 +48,7 @@ class SafetyController(Controller):
         responses={**AUTH_PROBLEMS, **_NO_PROFILE},
     )
     async def unblock(
-        self, profile_id: uuid.UUID, current_user: Caller, conn: DbConnection
+        self, profile_id: FromPath[uuid.UUID], current_user: Caller, conn: DbConnection
     ) -> None:
         await service.unblock(conn, current_user.id, profile_id)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import anyio.to_thread
 from litestar import get
+from litestar.params import FromPath
 from litestar.response import File
 
 from server.deps import FileStorage
@@ -92,7 +93,7 @@ def _not_found() -> ApiError:
     include_in_schema=False,
     summary="A stored file (local storage only)",
 )
-async def serve_media(key: str, storage: FileStorage) -> File:
+async def serve_media(key: FromPath[str], storage: FileStorage) -> File:
     if not isinstance(storage, LocalStorage):
         raise _not_found()
     key = key.lstrip("/")
