@@ -46,9 +46,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     otp_ttl_seconds: int = 300
     otp_max_attempts: int = 5
     otp_sends_per_phone_per_hour: int = 5
-    otp_sends_per_ip_per_hour: int = 30
-    otp_verifies_per_ip_per_hour: int = 60
-    waitlist_per_ip_per_hour: int = 30
+    # Generous per IP: carriers put many phones behind one address (CGNAT).
+    otp_sends_per_ip_per_hour: int = 100
+    otp_verifies_per_ip_per_hour: int = 300
+    waitlist_per_ip_per_hour: int = 100
     auth_test_phone_prefix: str | None = None
     auth_test_otp_code: str | None = None
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
+import msgspec
 from helpers import TEST_OTP_CODE, bearer, make_phone
 from litestar.testing import AsyncTestClient
+
+from server.app import create_app
 
 Client = AsyncTestClient[Any]
 
@@ -138,3 +141,17 @@ async def test_sending_codes_is_rate_limited_per_phone(client: Client, settings:
     assert (
         await client.post("/v1/auth/otp", json={"phone_number": make_phone(10)})
     ).status_code == 202
+
+
+async def test_per_ip_limits_spare_test_numbers(settings: Any) -> None:
+    """Real numbers cost an SMS and share a per-IP budget; test numbers cost nothing."""
+    app = create_app(msgspec.structs.replace(settings, otp_sends_per_ip_per_hour=2))
+    async with AsyncTestClient(app=app) as client:
+        for n in range(2):
+            r = await client.post("/v1/auth/otp", json={"phone_number": f"+1212555{n:04d}"})
+            assert r.status_code == 202
+        limited = await client.post("/v1/auth/otp", json={"phone_number": "+12125550099"})
+        assert limited.status_code == 429
+        for n in range(5):
+            r = await client.post("/v1/auth/otp", json={"phone_number": make_phone(100 + n)})
+            assert r.status_code == 202
