@@ -18,6 +18,7 @@ from db.queries import admin as q
 from server.admin.schemas import StaffRole
 from server.auth.middleware import CurrentUser
 from server.errors import ApiError
+from server.request_connection import request_connection
 
 STAFF_ROLES_OPT = "staff_roles"
 
@@ -37,8 +38,8 @@ async def staff_guard(
     user = connection.user
     if not isinstance(user, CurrentUser):  # the auth middleware always sets one
         raise ApiError(401, "unauthorized", "Sign in first", headers={"WWW-Authenticate": "Bearer"})
-    async with connection.app.state.db_pool.acquire() as conn:
-        role = await q.staff_role(conn, user.id)
+    conn = await request_connection(connection.scope, connection.app.state.db_pool)
+    role = await q.staff_role(conn, user.id)
     if role is None:
         raise ApiError(403, "staff_only", "Only Momento staff may use this")
     allowed: Collection[str] = route_handler.opt.get(STAFF_ROLES_OPT, ())
