@@ -91,13 +91,6 @@ async def update_user(
     )
 
 
-async def has_host_profile(conn: asyncpg.Connection, user_id: uuid.UUID) -> bool:
-    found: bool = await conn.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM host_profiles WHERE user_id = $1)", user_id
-    )
-    return found
-
-
 async def delete_user(conn: asyncpg.Connection, user_id: uuid.UUID) -> bool:
     """Erase the person: their rows cascade; payments, reports and tickets stay, anonymised."""
     phone = await conn.fetchval("SELECT phone_number FROM users WHERE id = $1 FOR UPDATE", user_id)

@@ -16,6 +16,7 @@ from server.accounts.schemas import Me, MePatch, OwnUser, Role
 from server.errors import ApiError
 from server.photos.service import delete_stored_files
 from server.profiles.schemas import OwnHostProfile, OwnSocialProfile
+from server.profiles.service import require_host_id
 from server.storage import Storage
 
 MIN_AGE = 18
@@ -79,10 +80,8 @@ async def update_me(
 ) -> Me:
     changes = _changes(patch, today)
     async with conn.transaction():
-        if changes.get("active_role") == "host" and not await q.has_host_profile(conn, user_id):
-            raise ApiError(
-                409, "host_profile_required", "Create a host profile before switching to host"
-            )
+        if changes.get("active_role") == "host":
+            await require_host_id(conn, user_id)
         await q.update_user(conn, user_id, changes)
         return await get_me(conn, user_id)
 
