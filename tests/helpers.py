@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import random
 import uuid
 from typing import Any
 
@@ -12,9 +14,15 @@ TEST_OTP_CODE = "123456"
 JWT_SECRET = "test-secret-" + "x" * 40
 
 
+# Random draws from 10,000 numbers collide often (50 people: ~12%), and a
+# collision signs the same person in twice; a shuffled cycle never repeats
+# within a test. Numbers below 1000 are left for tests that pick their own.
+_UNUSED_SUFFIXES = itertools.cycle(random.sample(range(1_000, 10_000), 9_000))
+
+
 def make_phone(n: int | None = None) -> str:
     """A US number under the test prefix: no SMS, fixed code."""
-    suffix = n if n is not None else uuid.uuid4().int % 10_000
+    suffix = n if n is not None else next(_UNUSED_SUFFIXES)
     return f"{TEST_PHONE_PREFIX}{suffix:04d}"
 
 
