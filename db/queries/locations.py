@@ -6,6 +6,8 @@ import uuid
 
 import asyncpg
 
+from db.queries.events import viewer_role_sql
+
 COLUMNS = "l.id, l.name, l.address, l.latitude, l.longitude, l.google_place_id"
 
 
@@ -45,8 +47,9 @@ async def create_location(
 async def visible_location(
     conn: asyncpg.Connection, viewer_id: uuid.UUID, location_id: uuid.UUID
 ) -> asyncpg.Record | None:
-    """The location if the viewer may see its exact place: they created it, or it is
-    the place of a community host they may see (public on the host page)."""
+    """The location if the viewer may see its exact place: they created it, it is
+    the place of a community host they may see (public on the host page), or it is
+    a stop of an event they may see in full (host, collaborator, confirmed attendee)."""
     row: asyncpg.Record | None = await conn.fetchrow(
         f"""
         SELECT {COLUMNS}
@@ -59,6 +62,13 @@ async def visible_location(
                   WHERE hp.location_id = l.id
                     AND hp.host_type = 'community'
                     AND user_visible_to($1, hp.user_id)
+              )
+              OR EXISTS (
+                  SELECT 1 FROM event_itinerary_stops s
+                  JOIN events e ON e.id = s.event_id
+                  JOIN host_profiles hp ON hp.id = e.host_id
+                  WHERE s.location_id = l.id
+                    AND ({viewer_role_sql("$1")}) IN ('host', 'collaborator', 'attendee')
               )
           )
         """,

@@ -12,7 +12,7 @@ from server.errors import ApiError
 from server.interests.schemas import Interest, InterestList
 from server.pagination import Page, PageParams, decode_cursor, make_page
 from server.profiles.service import require_profile_id
-from workers.embeddings import enqueue_user_interests_changed
+from workers.embeddings import enqueue_user_vectors_changed
 
 
 class _SearchCursor(msgspec.Struct, array_like=True, frozen=True):
@@ -74,6 +74,6 @@ async def replace_my_interests(
                 },
             )
         if await q.replace_profile_interests(conn, profile_id, wanted):
-            await enqueue_user_interests_changed(conn, user_id)
+            await enqueue_user_vectors_changed(conn, user_id)
         rows = await q.profile_interests(conn, profile_id)
     return InterestList(items=[Interest(id=r["id"], name=r["name"]) for r in rows])

@@ -36,8 +36,9 @@ class LocationsController(Controller):
         "/{location_id:uuid}",
         summary="A location with its exact coordinates",
         description=(
-            "Visible to its creator, and to everyone for the location of a community "
-            "host they may see. Otherwise 404."
+            "Visible to its creator, to everyone for the location of a community "
+            "host they may see, and to the host, collaborators and confirmed attendees "
+            "of an event that stops there. Otherwise 404."
         ),
         responses={**AUTH_PROBLEMS, **problems(s404="not_found")},
     )

@@ -20,6 +20,7 @@ from server.profiles.schemas import (
     SocialProfilePatch,
 )
 from server.storage import Storage
+from workers.embeddings import enqueue_user_vectors_changed
 
 MAX_LIKES = 1000
 
@@ -98,7 +99,7 @@ async def patch_profile(
     return await _own(conn, user_id)
 
 
-def _public(row: asyncpg.Record, storage: Storage) -> PublicProfile:
+def public_profile(row: asyncpg.Record, storage: Storage) -> PublicProfile:
     record = dict(row)
     photo_key = record.pop("photo_key")
     face_card_key = record.pop("face_card_key")
@@ -119,7 +120,7 @@ async def get_public_profile(
     row = await q.public_profile(conn, viewer_id, profile_id)
     if row is None:
         raise _not_found()
-    return _public(row, storage)
+    return public_profile(row, storage)
 
 
 async def discover(
@@ -129,7 +130,7 @@ async def discover(
     after = decode_cursor(page.cursor, tuple[datetime, uuid.UUID]) if page.cursor else None
     rows = await q.discover(conn, viewer_id, after, page.limit + 1)
     items, cursor = make_page(rows, page.limit, key=lambda r: (r["created_at"], r["id"]))
-    return Page(items=[_public(r, storage) for r in items], next_cursor=cursor)
+    return Page(items=[public_profile(r, storage) for r in items], next_cursor=cursor)
 
 
 async def like(conn: asyncpg.Connection, user_id: uuid.UUID, profile_id: uuid.UUID) -> None:
@@ -141,10 +142,14 @@ async def like(conn: asyncpg.Connection, user_id: uuid.UUID, profile_id: uuid.UU
             raise _not_found()
         if not await q.add_like(conn, user_id, profile_id, MAX_LIKES):
             raise ApiError(409, "too_many_likes", f"You can like at most {MAX_LIKES} profiles")
+        # Likes feed the positive interest vector.
+        await enqueue_user_vectors_changed(conn, user_id)
 
 
 async def unlike(conn: asyncpg.Connection, user_id: uuid.UUID, profile_id: uuid.UUID) -> None:
     await require_profile_id(conn, user_id)
     if not await q.visible_profile_id(conn, user_id, profile_id):
         raise _not_found()
-    await q.remove_like(conn, user_id, profile_id)
+    async with conn.transaction():
+        await q.remove_like(conn, user_id, profile_id)
+        await enqueue_user_vectors_changed(conn, user_id)

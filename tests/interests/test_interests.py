@@ -16,7 +16,7 @@ from litestar.testing import AsyncTestClient
 from db.pool import connect
 from server.app import create_app
 from server.settings import Settings
-from workers.embeddings import USER_INTERESTS_CHANGED, enqueue_user_interests_changed
+from workers.embeddings import USER_VECTORS_CHANGED, enqueue_user_vectors_changed
 
 Client = AsyncTestClient[Any]
 
@@ -350,7 +350,7 @@ async def test_a_change_queues_one_recompute_job_per_user(
     assert r.status_code == 200
     jobs = await _jobs(db_conn)
     assert len(jobs) == 1
-    assert jobs[0]["entrypoint"] == USER_INTERESTS_CHANGED
+    assert jobs[0]["entrypoint"] == USER_VECTORS_CHANGED
     assert jobs[0]["status"] == "queued"
     assert msgspec.json.decode(jobs[0]["payload"]) == {"user_id": me["user_id"]}
 
@@ -400,7 +400,7 @@ async def test_a_queued_job_waits_for_the_change_that_reuses_it(
     try:
         tx = editor.transaction()
         await tx.start()
-        await enqueue_user_interests_changed(editor, uuid.UUID(tokens["user_id"]))
+        await enqueue_user_vectors_changed(editor, uuid.UUID(tokens["user_id"]))
         async with db_conn.transaction():
             assert await db_conn.fetch(claim) == []  # a worker skips it meanwhile
         await tx.commit()
@@ -430,10 +430,18 @@ async def test_the_worker_runs_the_registered_job(
             done = await db_conn.fetch(
                 "SELECT status FROM pgqueuer_log WHERE entrypoint = $1 "
                 "AND status NOT IN ('queued', 'picked')",
-                USER_INTERESTS_CHANGED,
+                USER_VECTORS_CHANGED,
             )
             if done:
                 break
             await asyncio.sleep(0.1)
     assert [d["status"] for d in done] == ["successful"]
     assert await _jobs(db_conn) == []
+    # The job computed the person's interest vector.
+    assert (
+        await db_conn.fetchval(
+            "SELECT vector_type FROM user_interest_vectors WHERE user_id = $1",
+            uuid.UUID(tokens["user_id"]),
+        )
+        == "positive_v1"
+    )

@@ -1,0 +1,106 @@
+"""An event's lifecycle, in one place: draft → published → completed, or
+published → cancelled. Nothing else changes `events.status`.
+
+Each transition locks the event row first and then updates it guarded by the
+status it expects, so two transitions of one event (a host's cancel racing the
+scheduled completion, two publishes) happen one after the other and only the
+first applies. Callers own authorisation; these functions own the rules.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+import asyncpg
+
+from db.queries import events as q
+from server.errors import ApiError
+from server.payments.service import settle_cancelled_event
+from workers.matching import enqueue_match_event
+
+CancelReason = Literal["host", "too_few_attendees"]
+
+TRANSITIONS = frozenset(
+    {("draft", "published"), ("published", "completed"), ("published", "cancelled")}
+)
+
+
+def invalid_transition(current: str, target: str) -> ApiError:
+    return ApiError(409, "invalid_transition", f"A {current} event cannot become {target}")
+
+
+# Publishing checks: name (reported in the problem's `errors`) and message.
+# min ≤ max and 18 ≤ age_min ≤ age_max ≤ 120 need no check here: every write
+# enforces them (422, and the table's constraints), so a draft never breaks them.
+_CHECKS = {
+    "stops_required": "Add at least one stop",
+    "start_in_future": "The first stop must start in the future",
+    "attendees_required": "Set min_attendees and max_attendees",
+    "ages_required": "Set age_min and age_max",
+}
+
+
+def _failing_checks(event: asyncpg.Record) -> list[str]:
+    failing = []
+    if event["stop_count"] == 0:
+        failing.append("stops_required")
+    elif not event["starts_in_future"]:
+        failing.append("start_in_future")
+    if event["min_attendees"] is None or event["max_attendees"] is None:
+        failing.append("attendees_required")
+    if event["age_min"] is None or event["age_max"] is None:
+        failing.append("ages_required")
+    return failing
+
+
+async def publish_event(conn: asyncpg.Connection, event_id: uuid.UUID) -> None:
+    """Draft → published once every check passes, and matching starts with it
+    (the job is queued in the same transaction). 409 `invalid_transition`
+    from any other status; 422 `not_publishable` listing every failing check."""
+    async with conn.transaction():
+        event = await q.lock_event(conn, event_id)
+        if event is None:
+            raise ApiError(404, "not_found", "No such event")
+        if (event["status"], "published") not in TRANSITIONS:
+            raise invalid_transition(event["status"], "published")
+        failing = _failing_checks(event)
+        if failing:
+            raise ApiError(
+                422,
+                "not_publishable",
+                "Not ready to publish: " + "; ".join(_CHECKS[name] for name in failing),
+                extra={
+                    "errors": [
+                        {"message": _CHECKS[name], "key": name, "source": "event"}
+                        for name in failing
+                    ]
+                },
+            )
+        if not await q.mark_published(conn, event_id):
+            raise invalid_transition(event["status"], "published")
+        await enqueue_match_event(conn, event_id)
+
+
+async def cancel_event(conn: asyncpg.Connection, event_id: uuid.UUID, reason: CancelReason) -> bool:
+    """Published → cancelled, with every open invitation (sent, pending_payment,
+    confirmed) cancelled in the same transaction. False, changing nothing, when
+    the event is not published (already cancelled, completed, a draft, gone), so
+    calling it twice is safe. Confirmation fees are refunded by jobs queued in the
+    same transaction (pending payments are cancelled or, if paid, refunded)."""
+    async with conn.transaction():
+        event = await q.lock_event(conn, event_id)
+        if event is None or (event["status"], "cancelled") not in TRANSITIONS:
+            return False
+        if not await q.mark_cancelled(conn, event_id, reason):
+            return False
+        await q.cancel_open_invitations(conn, event_id)
+        await settle_cancelled_event(conn, event_id)
+        return True
+
+
+async def complete_finished_events(conn: asyncpg.Connection, now: datetime) -> int:
+    """Published events whose last stop ended by `now` become completed and their
+    unanswered ('sent') invitations expire; returns how many events completed."""
+    return await q.complete_finished(conn, now)

@@ -1,0 +1,120 @@
+"""A kit for event tests: hosts, guests, places and events made through the API,
+and invitations written straight into the database (accepting them is a
+later issue's route)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+from helpers import bearer
+from litestar.testing import AsyncTestClient
+
+Client = AsyncTestClient[Any]
+Person = dict[str, Any]
+
+
+class Kit:
+    def __init__(self, client: Client, sign_in: Any, db_conn: asyncpg.Connection) -> None:
+        self.client = client
+        self.sign_in = sign_in
+        self.db = db_conn
+
+    @staticmethod
+    def at(hours: float) -> str:
+        """An RFC 3339 time `hours` from now."""
+        return (datetime.now(UTC) + timedelta(hours=hours)).isoformat()
+
+    @staticmethod
+    def stop(
+        location_id: str, start_hours: float, length_hours: float = 2, **extra: Any
+    ) -> dict[str, Any]:
+        return {
+            "location_id": location_id,
+            "start_time": Kit.at(start_hours),
+            "end_time": Kit.at(start_hours + length_hours),
+            **extra,
+        }
+
+    async def person(self, first_name: str = "Guest") -> Person:
+        """Signed in, with a social profile: `profile_id` added to the tokens."""
+        tokens: Person = await self.sign_in()
+        r = await self.client.put(
+            "/v1/me/social-profile",
+            headers=bearer(tokens),
+            json={"gender": "Woman", "interested_in": ["Man"], "first_name": first_name},
+        )
+        assert r.status_code == 201, r.text
+        return {**tokens, "profile_id": r.json()["id"]}
+
+    async def host(self, name: str = "Ada's Walks") -> Person:
+        """A person who is also a host: `host_id` added."""
+        tokens = await self.person("Ada")
+        r = await self.client.put(
+            "/v1/me/host-profile", headers=bearer(tokens), json={"host_name": name}
+        )
+        assert r.status_code == 201, r.text
+        return {**tokens, "host_id": r.json()["id"]}
+
+    async def location(self, owner: Person, address: str = "243 E 14th St") -> str:
+        r = await self.client.post(
+            "/v1/locations",
+            headers=bearer(owner),
+            json={"name": "The Winslow", "address": address, "latitude": 40.73, "longitude": -74},
+        )
+        assert r.status_code == 201, r.text
+        location_id: str = r.json()["id"]
+        return location_id
+
+    async def draft(self, host: Person, **body: Any) -> dict[str, Any]:
+        """A draft that passes every publishing check, unless `body` says otherwise."""
+        if "stops" not in body:
+            body["stops"] = [self.stop(await self.location(host), 48, title="Dinner")]
+        payload = {
+            "title": "Supper club",
+            "description": "Six strangers, one long table",
+            "min_attendees": 2,
+            "max_attendees": 6,
+            "age_min": 25,
+            "age_max": 40,
+            "arrival_signpost": "Ring the green door",
+            **body,
+        }
+        r = await self.client.post("/v1/events", headers=bearer(host), json=payload)
+        assert r.status_code == 201, r.text
+        event: dict[str, Any] = r.json()
+        return event
+
+    async def published(self, host: Person, **body: Any) -> dict[str, Any]:
+        event = await self.draft(host, **body)
+        r = await self.client.post(f"/v1/events/{event['id']}/publish", headers=bearer(host))
+        assert r.status_code == 200, r.text
+        published: dict[str, Any] = r.json()
+        return published
+
+    async def invite(self, event: dict[str, Any], guest: Person, status: str = "sent") -> uuid.UUID:
+        invitation_id: uuid.UUID = await self.db.fetchval(
+            "INSERT INTO invitations (event_id, profile_id, status, match_reason, wave, "
+            "match_score) VALUES ($1, $2, $3, 'You both love long dinners', 1, 0.87) "
+            "RETURNING id",
+            uuid.UUID(event["id"]),
+            uuid.UUID(guest["profile_id"]),
+            status,
+        )
+        return invitation_id
+
+    async def collaborator(self, host: Person, event: dict[str, Any], user: Person) -> None:
+        r = await self.client.post(
+            f"/v1/events/{event['id']}/collaborators",
+            headers=bearer(host),
+            json={"user_id": user["user_id"], "role": "Chef"},
+        )
+        assert r.status_code == 201, r.text
+
+
+@pytest.fixture
+def kit(client: Client, sign_in: Any, db_conn: asyncpg.Connection) -> Kit:
+    return Kit(client, sign_in, db_conn)
