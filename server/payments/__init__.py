@@ -1,0 +1,1 @@
+"""Payments: invitation fees through Stripe (`gateway` is the only module that talks to it)."""
