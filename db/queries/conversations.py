@@ -1,0 +1,292 @@
+"""Direct conversations between two people: messages with a per-conversation `seq`,
+read markers, and the inbox.
+
+A conversation exists for a caller only while they take part in it and the
+other person is visible to them (`user_visible_to`: active, no block either
+way); every reader below applies that.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import asyncpg
+
+from db.queries.profiles import PUBLIC_PROFILE_SELECT
+
+MESSAGE_COLUMNS = "m.id, m.conversation_id, m.seq, m.sender_profile_id, m.content, m.created_at"
+
+# The caller's ($1, users.id) conversations: `mine` and `other` are the two
+# participants; _VISIBLE keeps those with someone the caller may see.
+_MY_CONVERSATIONS = """
+    FROM conversations c
+    JOIN conversation_participants mine ON mine.conversation_id = c.id
+    JOIN social_profiles me ON me.id = mine.profile_id AND me.user_id = $1
+    JOIN conversation_participants other
+        ON other.conversation_id = c.id AND other.profile_id <> mine.profile_id
+    JOIN social_profiles osp ON osp.id = other.profile_id
+"""
+_VISIBLE = "user_visible_to($1, osp.user_id)"
+_LAST_MESSAGE = "LEFT JOIN messages m ON m.conversation_id = c.id AND m.seq = c.last_seq"
+
+_CONVERSATION_COLUMNS = """
+    c.id, c.created_at, c.last_activity_at, c.last_seq,
+    mine.last_read_seq, other.last_read_seq AS other_last_read_seq,
+    other.profile_id AS other_profile_id,
+    m.id AS message_id, m.seq AS message_seq, m.sender_profile_id AS message_sender_profile_id,
+    m.content AS message_content, m.created_at AS message_created_at
+"""
+
+
+async def member(
+    conn: asyncpg.Connection, user_id: uuid.UUID, conversation_id: uuid.UUID, *, lock: bool = False
+) -> uuid.UUID | None:
+    """The caller's profile id in this conversation, if it exists for them. `lock`
+    holds the conversation row until the transaction ends (messages take their
+    `seq` under it)."""
+    profile_id: uuid.UUID | None = await conn.fetchval(
+        f"SELECT mine.profile_id {_MY_CONVERSATIONS} WHERE {_VISIBLE} AND c.id = $2"
+        + (" FOR UPDATE OF c" if lock else ""),
+        user_id,
+        conversation_id,
+    )
+    return profile_id
+
+
+async def conversations(
+    conn: asyncpg.Connection,
+    user_id: uuid.UUID,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """The caller's conversations, most recent activity first, with the last message."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"""
+        SELECT {_CONVERSATION_COLUMNS}
+        {_MY_CONVERSATIONS} {_LAST_MESSAGE}
+        WHERE {_VISIBLE}
+          AND ($2::timestamptz IS NULL OR (c.last_activity_at, c.id) < ($2, $3::uuid))
+        ORDER BY c.last_activity_at DESC, c.id DESC
+        LIMIT $4
+        """,
+        user_id,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+    return rows
+
+
+async def conversation(
+    conn: asyncpg.Connection, user_id: uuid.UUID, conversation_id: uuid.UUID
+) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        f"""
+        SELECT {_CONVERSATION_COLUMNS}
+        {_MY_CONVERSATIONS} {_LAST_MESSAGE}
+        WHERE {_VISIBLE}
+          AND c.id = $2
+        """,
+        user_id,
+        conversation_id,
+    )
+    return row
+
+
+async def public_profiles(
+    conn: asyncpg.Connection, viewer_id: uuid.UUID, profile_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, asyncpg.Record]:
+    """Public views of these profiles, by id, for those the viewer may see."""
+    rows = await conn.fetch(
+        PUBLIC_PROFILE_SELECT
+        + " WHERE sp.id = ANY ($2::uuid[]) AND user_visible_to($1, sp.user_id)",
+        viewer_id,
+        profile_ids,
+    )
+    return {r["id"]: r for r in rows}
+
+
+async def visible_profile_owner(
+    conn: asyncpg.Connection, viewer_id: uuid.UUID, profile_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The users.id behind a profile the viewer may see; None otherwise."""
+    owner: uuid.UUID | None = await conn.fetchval(
+        "SELECT user_id FROM social_profiles WHERE id = $2 AND user_visible_to($1, user_id)",
+        viewer_id,
+        profile_id,
+    )
+    return owner
+
+
+async def attended_together(conn: asyncpg.Connection, a: uuid.UUID, b: uuid.UUID) -> bool:
+    """Both profiles attended one same event (attendance status 'attended')."""
+    found: bool = await conn.fetchval(
+        """
+        SELECT EXISTS (
+            SELECT 1 FROM attendance x JOIN attendance y ON y.event_id = x.event_id
+            WHERE x.profile_id = $1 AND x.status = 'attended'
+              AND y.profile_id = $2 AND y.status = 'attended'
+        )
+        """,
+        a,
+        b,
+    )
+    return found
+
+
+async def pair_conversation(
+    conn: asyncpg.Connection, a: uuid.UUID, b: uuid.UUID
+) -> uuid.UUID | None:
+    """The conversation between these two profiles, if any."""
+    conversation_id: uuid.UUID | None = await conn.fetchval(
+        "SELECT id FROM conversations WHERE profile_low = LEAST($1::uuid, $2::uuid) "
+        "AND profile_high = GREATEST($1::uuid, $2::uuid)",
+        a,
+        b,
+    )
+    return conversation_id
+
+
+async def insert_conversation(
+    conn: asyncpg.Connection, a: uuid.UUID, b: uuid.UUID
+) -> uuid.UUID | None:
+    """A new conversation between the two profiles with both as participants; None
+    when the pair already has one (a concurrent insert waits for the first to
+    commit, then finds it)."""
+    conversation_id: uuid.UUID | None = await conn.fetchval(
+        """
+        INSERT INTO conversations (profile_low, profile_high)
+        VALUES (LEAST($1::uuid, $2::uuid), GREATEST($1::uuid, $2::uuid))
+        ON CONFLICT (profile_low, profile_high) DO NOTHING
+        RETURNING id
+        """,
+        a,
+        b,
+    )
+    if conversation_id is not None:
+        await conn.execute(
+            "INSERT INTO conversation_participants (conversation_id, profile_id) "
+            "VALUES ($1, $2), ($1, $3)",
+            conversation_id,
+            a,
+            b,
+        )
+    return conversation_id
+
+
+async def message_by_client_id(
+    conn: asyncpg.Connection, sender_profile_id: uuid.UUID, client_id: uuid.UUID
+) -> asyncpg.Record | None:
+    """The sender's message with this idempotency key, in whichever conversation."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        f"SELECT {MESSAGE_COLUMNS} FROM messages m "
+        "WHERE m.sender_profile_id = $1 AND m.client_id = $2",
+        sender_profile_id,
+        client_id,
+    )
+    return row
+
+
+async def insert_message(
+    conn: asyncpg.Connection,
+    conversation_id: uuid.UUID,
+    sender_profile_id: uuid.UUID,
+    content: str,
+    client_id: uuid.UUID | None,
+) -> asyncpg.Record:
+    """Take the conversation's next `seq`, store the message with it, and move the
+    sender's read marker to it (writing means having read). The caller holds the
+    conversation row lock, so seqs commit in order without gaps."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        f"""
+        WITH s AS (
+            UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = now()
+            WHERE id = $1
+            RETURNING last_seq
+        ), m AS (
+            INSERT INTO messages (conversation_id, sender_profile_id, content, seq, client_id)
+            SELECT $1, $2, $3, s.last_seq, $4 FROM s
+            RETURNING *
+        ), r AS (
+            UPDATE conversation_participants cp SET last_read_seq = m.seq
+            FROM m
+            WHERE cp.conversation_id = $1 AND cp.profile_id = $2 AND cp.last_read_seq < m.seq
+        )
+        SELECT {MESSAGE_COLUMNS} FROM m
+        """,
+        conversation_id,
+        sender_profile_id,
+        content,
+        client_id,
+    )
+    assert row is not None
+    return row
+
+
+async def messages_page(
+    conn: asyncpg.Connection, conversation_id: uuid.UUID, before_seq: int | None, limit: int
+) -> list[asyncpg.Record]:
+    """Messages newest first, below `before_seq` if given."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"""
+        SELECT {MESSAGE_COLUMNS} FROM messages m
+        WHERE m.conversation_id = $1 AND ($2::bigint IS NULL OR m.seq < $2)
+        ORDER BY m.seq DESC
+        LIMIT $3
+        """,
+        conversation_id,
+        before_seq,
+        limit,
+    )
+    return rows
+
+
+async def messages_since(
+    conn: asyncpg.Connection, conversation_id: uuid.UUID, since: int, limit: int
+) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"""
+        SELECT {MESSAGE_COLUMNS} FROM messages m
+        WHERE m.conversation_id = $1 AND m.seq > $2
+        ORDER BY m.seq
+        LIMIT $3
+        """,
+        conversation_id,
+        since,
+        limit,
+    )
+    return rows
+
+
+async def last_seq(conn: asyncpg.Connection, conversation_id: uuid.UUID) -> int:
+    seq: int | None = await conn.fetchval(
+        "SELECT last_seq FROM conversations WHERE id = $1", conversation_id
+    )
+    return seq or 0
+
+
+async def mark_read(
+    conn: asyncpg.Connection, conversation_id: uuid.UUID, profile_id: uuid.UUID, seq: int
+) -> int:
+    """Move the read marker forward to `seq` (at most the conversation's last seq,
+    never backwards); the stored marker."""
+    stored: int | None = await conn.fetchval(
+        """
+        WITH moved AS (
+            UPDATE conversation_participants cp SET last_read_seq = LEAST($3, c.last_seq)
+            FROM conversations c
+            WHERE c.id = cp.conversation_id AND cp.conversation_id = $1 AND cp.profile_id = $2
+              AND cp.last_read_seq < LEAST($3, c.last_seq)
+            RETURNING cp.last_read_seq
+        )
+        SELECT coalesce(
+            (SELECT last_read_seq FROM moved),
+            (SELECT last_read_seq FROM conversation_participants
+             WHERE conversation_id = $1 AND profile_id = $2))
+        """,
+        conversation_id,
+        profile_id,
+        seq,
+    )
+    return stored or 0

@@ -1,0 +1,561 @@
+"""One authenticated WebSocket: its channels, its send queue and its limits.
+
+Delivery order per channel. Each channel the connection holds remembers the
+last `seq` it delivered (or skipped). A live item with the next seq goes
+straight out; anything at or below it is a duplicate and is dropped; an item
+further ahead is held while the missing ones are still in flight (two
+processes may publish neighbouring seqs in either order) and, if they do not
+arrive within `gap_wait_seconds`, the channel catches up from the database.
+While a channel replays from the database (subscribe with `since`, a gap, or
+a re-subscription after Redis came back), live items are held and released
+afterwards, so replayed and live items meet with no gap and no duplicate.
+
+Frames answering the client's own requests wait for room in the send queue;
+live frames never wait: when the queue is full, typing/read events are
+dropped first, then the connection is closed with 4008.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections import deque
+from typing import Any
+
+import msgspec
+import structlog
+from litestar.connection import WebSocket
+
+from db.queries import safety as safety_q
+from realtime import channels, frames
+from realtime.channels import Channel, parse_channel, user_channel
+from realtime.config import MAX_FRAME_BYTES
+from realtime.fanout import Delivery, author_of
+from realtime.hub import Hub
+from server.auth.tokens import Identity
+from server.errors import ApiError
+
+logger = structlog.get_logger(__name__)
+
+CONNECTION_WINDOW_SECONDS = 10
+USER_WINDOW_SECONDS = 60
+HEARTBEAT_MISSES_BEFORE_CLOSE = 3
+CLOSE_WAIT_SECONDS = 10.0
+
+
+class SendQueue:
+    """Frames waiting for the writer, at most `size` of them."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: deque[Delivery] = deque()
+        self._readable = asyncio.Event()
+        self._writable = asyncio.Event()
+        self._writable.set()
+        self._closed = False
+
+    def offer(self, item: Delivery) -> bool:
+        """Queue without waiting; False when full of frames that may not be dropped."""
+        if len(self._items) >= self._size:
+            if item.droppable:
+                return True
+            for index, queued in enumerate(self._items):
+                if queued.droppable:
+                    del self._items[index]
+                    break
+            else:
+                return False
+        self._append(item)
+        return True
+
+    async def put(self, item: Delivery) -> None:
+        """Queue once there is room (a closed queue takes nothing)."""
+        while len(self._items) >= self._size and not self._closed:
+            self._writable.clear()
+            await self._writable.wait()
+        if not self._closed:
+            self._append(item)
+
+    async def get(self) -> Delivery:
+        while not self._items:
+            self._readable.clear()
+            await self._readable.wait()
+        item = self._items.popleft()
+        if len(self._items) < self._size:
+            self._writable.set()
+        return item
+
+    def close(self) -> None:
+        self._closed = True
+        self._items.clear()
+        self._writable.set()
+
+    def _append(self, item: Delivery) -> None:
+        self._items.append(item)
+        self._readable.set()
+
+
+class ChannelState:
+    """Where one subscribed channel stands on this connection."""
+
+    __slots__ = ("again", "channel", "gap_timer", "held", "last", "profile_id", "replaying", "task")
+
+    def __init__(self, channel: Channel, profile_id: uuid.UUID) -> None:
+        self.channel = channel
+        # The caller's social profile on this channel (signs typing/read events).
+        self.profile_id = profile_id
+        self.last = 0
+        self.replaying = True
+        self.held: dict[int, Delivery] = {}
+        self.gap_timer: asyncio.TimerHandle | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.again = False
+
+    def stop(self) -> None:
+        if self.gap_timer is not None:
+            self.gap_timer.cancel()
+            self.gap_timer = None
+        if self.task is not None:
+            self.task.cancel()
+            self.task = None
+        self.held.clear()
+
+
+def _frame(frame: msgspec.Struct, droppable: bool = False) -> Delivery:
+    return Delivery(frames.encode(frame), droppable=droppable)
+
+
+class Connection:
+    def __init__(self, socket: WebSocket[Any, Any, Any], hub: Hub, identity: Identity) -> None:
+        self.socket = socket
+        self.hub = hub
+        # Who the connection speaks for; a fresh `auth` replaces it.
+        self.identity = identity
+        self.user_id = identity.user_id
+        self._user_channel = user_channel(identity.user_id)
+        self.channels: dict[str, ChannelState] = {}
+        self.queue = SendQueue(hub.config.send_queue_size)
+        # Author profile -> whether this user may see them (no block, active);
+        # forgotten on every subscribe.
+        self._visible: dict[uuid.UUID, bool] = {}
+        self._own_profiles: set[uuid.UUID] = set()
+        self.closing: int | None = None
+        self._last_heard = time.monotonic()
+        self._expiry: asyncio.TimerHandle | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._closer: asyncio.Task[None] | None = None
+        self._window_ends = 0.0
+        self._window_count = 0
+
+    # ── Lifecycle ──
+
+    async def run(self) -> None:
+        """Serve the connection until the client leaves or the server closes it."""
+        self.hub.join(self)
+        self._writer = asyncio.create_task(self._write_loop())
+        try:
+            await self.hub.fanout.listen(self._user_channel, self)
+            await self.hub.presence.add(self.user_id)
+            self._schedule_expiry()
+            await self.queue.put(_frame(frames.Ready(user_id=self.user_id)))
+            # Its own task, so that closing can stop it whatever it waits for.
+            self._reader = reader = asyncio.create_task(self._read_loop())
+            await asyncio.wait({reader})
+            if not reader.cancelled() and reader.exception() is not None:
+                raise RuntimeError("the reader failed") from reader.exception()
+        except Exception:
+            logger.exception("websocket connection failed", user_id=str(self.user_id))
+            self.close(1011, "server error")
+        finally:
+            await self._cleanup()
+            if self._closer is not None:
+                # A client that stopped reading may never take the close frame.
+                await asyncio.wait({self._closer}, timeout=CLOSE_WAIT_SECONDS)
+
+    def close(self, code: int, reason: str = "") -> None:
+        """Stop serving and send the close frame (once; later calls do nothing)."""
+        if self.closing is not None:
+            return
+        self.closing = code
+        self.queue.close()
+        for task in (self._writer, self._reader):
+            if task is not None:
+                task.cancel()
+        self._closer = asyncio.create_task(self._send_close(code, reason))
+
+    async def _send_close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.socket.close(code, reason)
+
+    def heartbeat(self, now: float) -> None:
+        """Called by the hub every heartbeat: ping a quiet client, close a silent one."""
+        silent = now - self._last_heard
+        interval = self.hub.config.heartbeat_seconds
+        if silent >= interval * HEARTBEAT_MISSES_BEFORE_CLOSE:
+            self.close(1011, "no heartbeat")
+        elif silent >= interval:
+            self._offer(_frame(frames.ServerPing(), droppable=True))
+
+    async def _cleanup(self) -> None:
+        if self.closing is None:
+            self.closing = 1000
+        self.queue.close()
+        for task in (self._writer, self._reader):
+            if task is not None:
+                task.cancel()
+        if self._expiry is not None:
+            self._expiry.cancel()
+        states, self.channels = self.channels, {}
+        for name, state in states.items():
+            state.stop()
+            await self.hub.fanout.unlisten(name, self)
+            await self.hub.presence.remove(self.user_id, name)
+        await self.hub.fanout.unlisten(self._user_channel, self)
+        await self.hub.presence.remove(self.user_id)
+        self.hub.leave(self)
+
+    def _schedule_expiry(self) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
+        delay = max(0.0, self.identity.expires_at - time.time())
+        self._expiry = asyncio.get_running_loop().call_later(
+            delay, self.close, 4001, "token expired"
+        )
+
+    # ── Writing ──
+
+    def _offer(self, delivery: Delivery) -> None:
+        if self.closing is None and not self.queue.offer(delivery):
+            self.close(4008, "too slow: reconnect and resubscribe with since")
+
+    async def _reply(self, frame: msgspec.Struct) -> None:
+        await self.queue.put(_frame(frame))
+
+    async def _error(self, code: str, detail: str, ref: frames.Ref = None) -> None:
+        await self._reply(frames.Error(code=code, detail=detail, ref=ref))
+
+    async def _write_loop(self) -> None:
+        try:
+            while True:
+                delivery = await self.queue.get()
+                if delivery.author is not None and not await self._may_see(delivery.author):
+                    continue
+                await self.socket.send_text(delivery.frame)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # The client is gone, or the database failed us: either way this
+            # connection cannot go on, and the app resumes by seq.
+            logger.info("websocket writer stopped", error=repr(exc))
+            self.close(1011, "server error")
+
+    async def _may_see(self, author: uuid.UUID) -> bool:
+        if author in self._own_profiles:
+            return True
+        visible = self._visible.get(author)
+        if visible is None:
+            async with self.hub.pool.acquire() as conn:
+                owner = await safety_q.profile_owner(conn, author)
+                visible = owner is not None and await safety_q.user_visible_to(
+                    conn, self.user_id, owner
+                )
+            self._visible[author] = visible
+        return visible
+
+    # ── Live delivery (the fan-out's Listener) ──
+
+    def deliver(self, channel: str, delivery: Delivery) -> None:
+        if self.closing is not None:
+            return
+        if delivery.seq is None:
+            if channel != self._user_channel and channel not in self.channels:
+                return
+            if not delivery.echo and delivery.author in self._own_profiles:
+                return
+            self._offer(delivery)
+            return
+        state = self.channels.get(channel)
+        if state is not None:
+            self._take(state, delivery, delivery.seq)
+
+    def resync(self, channel: str) -> None:
+        state = self.channels.get(channel)
+        if state is not None and self.closing is None:
+            self._catch_up(state)
+
+    def _take(self, state: ChannelState, delivery: Delivery, seq: int) -> None:
+        if seq <= state.last or seq in state.held:
+            return
+        if state.replaying or seq != state.last + 1:
+            state.held[seq] = delivery
+            if len(state.held) > self.hub.config.send_queue_size:
+                self.close(4008, "too slow: reconnect and resubscribe with since")
+            elif not state.replaying and state.gap_timer is None:
+                state.gap_timer = asyncio.get_running_loop().call_later(
+                    self.hub.config.gap_wait_seconds, self._gap_expired, state
+                )
+            return
+        self._offer(delivery)
+        state.last = seq
+        self._release(state)
+
+    def _release(self, state: ChannelState) -> None:
+        """Send held items that are now next in line; wait (or catch up) for the rest."""
+        held = state.held
+        for seq in [s for s in held if s <= state.last]:
+            del held[seq]
+        while state.last + 1 in held:
+            self._offer(held.pop(state.last + 1))
+            state.last += 1
+        if held and state.gap_timer is None:
+            state.gap_timer = asyncio.get_running_loop().call_later(
+                self.hub.config.gap_wait_seconds, self._gap_expired, state
+            )
+        elif not held and state.gap_timer is not None:
+            state.gap_timer.cancel()
+            state.gap_timer = None
+
+    def _gap_expired(self, state: ChannelState) -> None:
+        state.gap_timer = None
+        if state.held and self.channels.get(state.channel.name) is state:
+            self._catch_up(state)
+
+    def _catch_up(self, state: ChannelState) -> None:
+        """Read what the channel may have missed from the database (once the
+        replay under way, if any, is over)."""
+        if state.replaying:
+            state.again = True
+            return
+        state.replaying = True
+        state.task = asyncio.create_task(self._catch_up_task(state))
+
+    async def _catch_up_task(self, state: ChannelState) -> None:
+        try:
+            latest, items = await self._fetch(state.channel, state.last)
+        except Exception:
+            logger.exception("websocket catch-up failed", channel=state.channel.name)
+            self.close(1011, "server error")
+            return
+        if items is None:
+            self.close(4008, "too far behind: reconnect and resubscribe with since")
+            return
+        await self._replay(state, items, latest)
+
+    async def _fetch(
+        self, channel: Channel, since: int | None
+    ) -> tuple[int, list[channels.Item] | None]:
+        """The channel's last seq and the items after `since` (None: more than the
+        replay limit; [] when nothing is asked for)."""
+        async with self.hub.pool.acquire() as conn:
+            latest = await channels.last_seq(conn, channel)
+            if since is None or since >= latest:
+                return latest, []
+            if latest - since > self.hub.config.replay_limit:
+                return latest, None
+            items = await channels.items_since(
+                conn, self.user_id, channel, since, self.hub.config.replay_limit
+            )
+        return latest, items
+
+    async def _replay(self, state: ChannelState, items: list[channels.Item], latest: int) -> None:
+        """Send stored items after `state.last` in order, then release what was held."""
+        name = state.channel.name
+        for item in items:
+            seq = item.seq
+            if seq <= state.last:
+                continue
+            frame = frames.encode(frames.Message(channel=name, seq=seq, data=item))
+            await self.queue.put(Delivery(frame, seq=seq, author=author_of(item)))
+            state.last = seq
+        # Everything up to `latest` was committed before the read: nothing there is missing.
+        state.last = max(state.last, latest)
+        state.replaying = False
+        if state.again:
+            state.again = False
+            self._catch_up(state)
+        else:
+            self._release(state)
+
+    # ── Reading ──
+
+    async def _read_loop(self) -> None:
+        while True:
+            event = await self.socket.receive()
+            if event["type"] == "websocket.disconnect":
+                return
+            if self.closing is not None:
+                continue
+            self._last_heard = time.monotonic()
+            if not await self._within_limits():
+                self.close(4029, "rate limited")
+                return
+            text = event.get("text")
+            if not isinstance(text, str):
+                await self._error("invalid_frame", "Frames are JSON text")
+                continue
+            if len(text) > MAX_FRAME_BYTES // 4 and len(text.encode()) > MAX_FRAME_BYTES:
+                await self._error("frame_too_large", f"Frames are at most {MAX_FRAME_BYTES} bytes")
+                continue
+            try:
+                frame = frames.decode_client_frame(text)
+            except frames.InvalidFrame as exc:
+                await self._error("invalid_frame", exc.detail, exc.ref)
+                continue
+            ref = getattr(frame, "ref", None)
+            try:
+                await self._handle(frame)
+            except ApiError as exc:
+                await self._error(exc.code, exc.detail, ref)
+            except Exception:
+                # One failed operation (the database, Redis) does not end the connection.
+                logger.exception("websocket operation failed", op=type(frame).__name__)
+                await self._error("server_error", "Something went wrong, try again", ref)
+
+    async def _within_limits(self) -> bool:
+        config = self.hub.config
+        now = time.monotonic()
+        if now >= self._window_ends:
+            self._window_ends = now + CONNECTION_WINDOW_SECONDS
+            self._window_count = 0
+        self._window_count += 1
+        if self._window_count > config.frames_per_connection_per_10s:
+            return False
+        verdict = await self.hub.limiter.hit(
+            "ws-frames",
+            str(self.user_id),
+            limit=config.frames_per_user_per_minute,
+            window_seconds=USER_WINDOW_SECONDS,
+        )
+        return verdict.allowed
+
+    async def _handle(self, frame: frames.ClientFrame) -> None:
+        match frame:
+            case frames.Ping():
+                await self._reply(frames.Pong(ref=frame.ref))
+            case frames.Subscribe():
+                await self._subscribe(frame)
+            case frames.Unsubscribe():
+                await self._unsubscribe(frame)
+            case frames.Send():
+                await self._send(frame)
+            case frames.Typing():
+                await self._typing(frame)
+            case frames.Read():
+                await self._read(frame)
+            case frames.Auth():
+                await self._reauth(frame)
+
+    # ── Client operations ──
+
+    def _channel(self, name: str) -> Channel:
+        channel = parse_channel(name)
+        if channel is None:
+            raise ApiError(
+                422, "invalid_channel", "Channels are event:<event_id> or conversation:<id>"
+            )
+        return channel
+
+    async def _subscribe(self, frame: frames.Subscribe) -> None:
+        channel = self._channel(frame.channel)
+        name = channel.name
+        if name not in self.channels and len(self.channels) >= self.hub.config.max_channels:
+            raise ApiError(
+                422, "too_many_channels", f"At most {self.hub.config.max_channels} channels"
+            )
+        async with self.hub.pool.acquire() as conn:
+            profile_id = await channels.access(conn, self.user_id, channel)
+        if profile_id is None:
+            raise ApiError(403, "forbidden", "This channel is not yours to follow")
+        self._own_profiles.add(profile_id)
+        self._visible.clear()
+        state = ChannelState(channel, profile_id)
+        old = self.channels.get(name)
+        self.channels[name] = state
+        if old is not None:
+            old.stop()
+        else:
+            # Listen before reading where the channel stands: whatever is
+            # committed after that read arrives live (and is held meanwhile).
+            await self.hub.fanout.listen(name, self)
+            await self.hub.presence.add(self.user_id, name)
+        try:
+            latest, items = await self._fetch(channel, frame.since)
+        except Exception:
+            await self._leave(name)
+            raise
+        recovered = items is not None
+        await self._reply(
+            frames.Subscribed(channel=name, ref=frame.ref, last_seq=latest, recovered=recovered)
+        )
+        if self.channels.get(name) is not state:
+            return  # unsubscribed or subscribed again meanwhile
+        state.last = latest if items is None or frame.since is None else min(frame.since, latest)
+        await self._replay(state, items or [], latest)
+
+    async def _leave(self, name: str) -> bool:
+        state = self.channels.pop(name, None)
+        if state is None:
+            return False
+        state.stop()
+        await self.hub.fanout.unlisten(name, self)
+        await self.hub.presence.remove(self.user_id, name)
+        return True
+
+    async def _unsubscribe(self, frame: frames.Unsubscribe) -> None:
+        name = self._channel(frame.channel).name
+        await self._leave(name)
+        await self._reply(frames.Unsubscribed(channel=name, ref=frame.ref))
+
+    async def _send(self, frame: frames.Send) -> None:
+        channel = self._channel(frame.channel)
+        async with self.hub.pool.acquire() as conn:
+            item, created = await channels.send(
+                conn, self.user_id, channel, frame.content, frame.client_id
+            )
+        author = author_of(item)
+        if author is not None:
+            self._own_profiles.add(author)
+        await self._reply(frames.Ack(ref=frame.ref, seq=item.seq, id=item.id))
+        if created:
+            await self.hub.fanout.publish(channel.name, item.seq, item)
+
+    async def _typing(self, frame: frames.Typing) -> None:
+        name = self._channel(frame.channel).name
+        state = self.channels.get(name)
+        if state is None:
+            raise ApiError(409, "not_subscribed", "Subscribe to the channel first")
+        await self.hub.fanout.ephemeral(
+            name, frames.TypingEvent(channel=name, profile_id=state.profile_id)
+        )
+
+    async def _read(self, frame: frames.Read) -> None:
+        channel = self._channel(frame.channel)
+        state = self.channels.get(channel.name)
+        async with self.hub.pool.acquire() as conn:
+            profile_id = (
+                state.profile_id if state else await channels.access(conn, self.user_id, channel)
+            )
+            if profile_id is None:
+                raise ApiError(403, "forbidden", "This channel is not yours to follow")
+            stored = await channels.mark_read(conn, self.user_id, channel, frame.seq)
+        await self.hub.fanout.ephemeral(
+            channel.name,
+            frames.ReadEvent(channel=channel.name, profile_id=profile_id, seq=stored),
+        )
+
+    async def _reauth(self, frame: frames.Auth) -> None:
+        try:
+            identity = await self.hub.authenticate(frame.token)
+        except ApiError as exc:
+            if exc.code == "account_suspended":
+                self.close(4001, exc.detail)
+                return
+            raise
+        if identity.user_id != self.user_id:
+            raise ApiError(401, "invalid_token", "This token is for another account")
+        self.identity = identity
+        self._schedule_expiry()
+        await self._reply(frames.Ready(user_id=self.user_id))

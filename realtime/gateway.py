@@ -1,0 +1,55 @@
+"""`GET /v1/ws`: sign the connection in, then hand it to a Connection."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from litestar import WebSocket, websocket
+
+from realtime import frames
+from realtime.config import AUTH_TIMEOUT_SECONDS
+from realtime.connection import Connection
+from realtime.hub import Hub
+from server.auth.middleware import bearer_token
+from server.auth.tokens import Identity
+from server.errors import ApiError
+
+
+async def _sign_in(hub: Hub, socket: WebSocket[Any, Any, Any]) -> Identity | None:
+    """The connection's identity from the Authorization header or a first `auth`
+    frame within 5 seconds; otherwise the socket is closed with 4001 and None."""
+    token = bearer_token(socket.scope)
+    if token is None:
+        try:
+            event = await asyncio.wait_for(socket.receive(), AUTH_TIMEOUT_SECONDS)
+        except TimeoutError:
+            await socket.close(4001, "Authenticate within 5 seconds")
+            return None
+        if event["type"] == "websocket.disconnect":
+            return None
+        text = event.get("text")
+        try:
+            frame = frames.decode_client_frame(text if isinstance(text, str) else "")
+        except frames.InvalidFrame:
+            frame = None
+        if not isinstance(frame, frames.Auth):
+            await socket.close(4001, "Authenticate first")
+            return None
+        token = frame.token
+    try:
+        return await hub.authenticate(token)
+    except ApiError as exc:
+        await socket.close(4001, exc.detail)
+        return None
+
+
+# Authentication happens here (header or first frame), not in the HTTP middleware.
+@websocket("/v1/ws", opt={"exclude_from_auth": True})
+async def ws_gateway(socket: WebSocket[Any, Any, Any]) -> None:
+    hub: Hub = socket.app.state.realtime
+    await socket.accept()
+    identity = await _sign_in(hub, socket)
+    if identity is None:
+        return
+    await Connection(socket, hub, identity).run()

@@ -1,0 +1,169 @@
+"""What every connection of this process shares: the fan-out, presence, the
+database pool, the sign-in rules, and the heartbeat that keeps them honest.
+
+Sign-ins are checked exactly as for HTTP requests (server/auth/middleware.py)
+when a connection opens and on every `auth` frame. Between those, the hub
+LISTENs to the same notifications the session cache does (0006: a session
+revoked, a user suspended or deleted) and checks that user's connections
+again, closing with 4001 the ones that no longer stand. While that LISTEN
+connection is down, a change takes effect at the connection's next `auth`
+or at its token's expiry at the latest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+import structlog
+
+from realtime.config import RealtimeConfig
+from realtime.fanout import Fanout
+from realtime.presence import Presence
+from server.auth.middleware import check_holder, verify_bearer
+from server.auth.session_cache import CHANNEL as SIGN_IN_CHANGES
+from server.auth.session_cache import SessionCache
+from server.auth.tokens import Identity, TokenService
+from server.errors import ApiError
+from server.ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    from realtime.connection import Connection
+
+logger = structlog.get_logger(__name__)
+
+# How long shutdown waits for connections to finish after closing them with 1012.
+DRAIN_SECONDS = 5.0
+# Longest wait for each background task or cleanup step when stopping.
+STOP_SECONDS = 5.0
+LISTEN_RETRY_SECONDS = 1.0
+
+
+class Hub:
+    def __init__(
+        self,
+        config: RealtimeConfig,
+        fanout: Fanout,
+        presence: Presence,
+        pool: asyncpg.Pool,
+        limiter: RateLimiter,
+        tokens: TokenService,
+        sessions: SessionCache,
+        database_url: str,
+    ) -> None:
+        self.config = config
+        self.fanout = fanout
+        self.presence = presence
+        self.pool = pool
+        self.limiter = limiter
+        self._tokens = tokens
+        self._sessions = sessions
+        self._database_url = database_url
+        self.connections: set[Connection] = set()
+        self._by_user: dict[uuid.UUID, set[Connection]] = {}
+        self._empty = asyncio.Event()
+        self._empty.set()
+        self._background: list[asyncio.Task[None]] = []
+        self._rechecks: set[asyncio.Task[None]] = set()
+
+    async def authenticate(self, token: str | None) -> Identity:
+        """Exactly the HTTP check: the token, then the sign-in behind it unless this
+        process found it valid moments ago. Raises the ApiError a request would get."""
+        identity = await verify_bearer(self._tokens, token)
+        if not self._sessions.remembers(identity.user_id, identity.session_id):
+            async with self.pool.acquire() as conn:
+                await check_holder(conn, identity)
+            self._sessions.remember(identity.user_id, identity.session_id)
+        return identity
+
+    def join(self, connection: Connection) -> None:
+        self.connections.add(connection)
+        self._by_user.setdefault(connection.user_id, set()).add(connection)
+        self._empty.clear()
+
+    def leave(self, connection: Connection) -> None:
+        self.connections.discard(connection)
+        mine = self._by_user.get(connection.user_id)
+        if mine is not None:
+            mine.discard(connection)
+            if not mine:
+                del self._by_user[connection.user_id]
+        if not self.connections:
+            self._empty.set()
+
+    async def start(self) -> None:
+        await self.fanout.start()
+        self._background = [
+            asyncio.create_task(self._beat()),
+            asyncio.create_task(self._watch_sign_ins()),
+        ]
+
+    async def stop(self) -> None:
+        """Close every connection with 1012 (clients reconnect elsewhere), then stop."""
+        for connection in tuple(self.connections):
+            connection.close(1012, "server restarting")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._empty.wait(), DRAIN_SECONDS)
+        tasks = (*self._background, *self._rechecks)
+        for task in tasks:
+            task.cancel()
+        # Bounded: a task stuck in a network call must not hold up shutdown.
+        if tasks:
+            await asyncio.wait(tasks, timeout=STOP_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.presence.clear(), STOP_SECONDS)
+        await self.fanout.stop()
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.heartbeat_seconds)
+            now = time.monotonic()
+            for connection in tuple(self.connections):
+                connection.heartbeat(now)
+            await self.presence.refresh()
+
+    async def _watch_sign_ins(self) -> None:
+        while True:
+            try:
+                await self._listen_for_sign_in_changes()
+                logger.warning("realtime: sign-in change listener lost")
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                logger.warning("realtime: cannot listen for sign-in changes", error=str(exc))
+            await asyncio.sleep(LISTEN_RETRY_SECONDS)
+
+    async def _listen_for_sign_in_changes(self) -> None:
+        """Until its connection is lost."""
+        conn = await asyncpg.connect(self._database_url)
+        try:
+            lost = asyncio.Event()
+            conn.add_termination_listener(lambda *_: lost.set())
+            await conn.add_listener(SIGN_IN_CHANGES, self._sign_in_changed)
+            await lost.wait()
+        finally:
+            # terminate(), not close(): this also runs on cancellation at shutdown,
+            # where waiting for the server's goodbye could hang.
+            if not conn.is_closed():
+                conn.terminate()
+
+    def _sign_in_changed(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        try:
+            affected = tuple(self._by_user.get(uuid.UUID(payload), ()))
+        except ValueError:
+            affected = tuple(self.connections)
+        for connection in affected:
+            task = asyncio.create_task(self._recheck(connection))
+            self._rechecks.add(task)
+            task.add_done_callback(self._rechecks.discard)
+
+    async def _recheck(self, connection: Connection) -> None:
+        try:
+            async with self.pool.acquire() as conn:
+                await check_holder(conn, connection.identity)
+        except ApiError as exc:
+            connection.close(4001, exc.detail)
+        except (OSError, asyncpg.PostgresError) as exc:
+            logger.warning("realtime: cannot re-check a sign-in", error=str(exc))

@@ -1,0 +1,89 @@
+"""RealtimePlugin: the fan-out, presence and the gateway's hub for this process.
+
+Puts the Fanout on `app.state.fanout` (routes ask for it as
+`fanout: RealtimeFanout`), the Presence on `app.state.presence` and the Hub on
+`app.state.realtime`. Needs the database, Redis and auth plugins (listed after
+them). On shutdown every connection is closed with 1012.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from litestar import Litestar
+from litestar.config.app import AppConfig
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import SkipValidation
+from litestar.plugins import InitPluginProtocol
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from realtime.config import RealtimeConfig
+from realtime.fanout import Fanout, RedisFanout
+from realtime.hub import Hub
+from realtime.presence import Presence, RedisPresence
+from server.settings import Settings
+
+# A class with subclasses, not something the signature model should check.
+RealtimeFanout = NamedDependency[SkipValidation[Fanout]]
+
+
+def provide_fanout(state: State) -> Fanout:
+    fanout: Fanout = state.fanout
+    return fanout
+
+
+class RealtimePlugin(InitPluginProtocol):
+    def __init__(self, settings: Settings, config: RealtimeConfig | None = None) -> None:
+        self.settings = settings
+        self.config = config or RealtimeConfig.from_settings(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
+        redis: Redis | None = None
+        fanout: Fanout
+        presence: Presence
+        if self.settings.redis_url:
+            # Its own client: short timeouts (a publish must not hang a request
+            # while Redis is away) and one quick retry; the fan-out handles the rest.
+            redis = Redis.from_url(
+                self.settings.redis_url,
+                health_check_interval=10,
+                socket_connect_timeout=2,
+                socket_timeout=5,
+                retry=Retry(NoBackoff(), 1),
+            )
+            prefix = self.settings.redis_key_prefix
+            fanout = RedisFanout(redis, prefix)
+            presence = RedisPresence(redis, prefix, self.config.presence_ttl_seconds)
+        else:
+            fanout, presence = Fanout(), Presence()
+        assert self.settings.database_url, "the app needs DATABASE_URL"
+        hub = Hub(
+            self.config,
+            fanout,
+            presence,
+            app.state.db_pool,
+            app.state.rate_limiter,
+            app.state.tokens,
+            app.state.auth.sessions,
+            self.settings.database_url,
+        )
+        app.state.fanout = fanout
+        app.state.presence = presence
+        app.state.realtime = hub
+        await hub.start()
+        try:
+            yield
+        finally:
+            await hub.stop()
+            if redis is not None:
+                await redis.aclose()
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config.lifespan.append(self.lifespan)
+        app_config.dependencies["fanout"] = Provide(provide_fanout, sync_to_thread=False)
+        return app_config

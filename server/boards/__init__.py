@@ -1,0 +1,1 @@
+"""Event boards: posts by an event's host, collaborators and confirmed attendees."""

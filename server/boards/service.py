@@ -1,0 +1,143 @@
+"""Event board rules, shared by the REST routes and the WebSocket gateway.
+
+The board is for the event's host, collaborators and confirmed attendees
+(the roles of `viewer_role_sql`), once the event is published, each with a
+social profile (posts are signed by it). Someone who may see the event but
+not its board gets 403 `forbidden`; anyone else 404, as for every event
+route. Posts whose author is not visible to the reader (a block either way,
+a suspended account) are never returned to that reader.
+
+Each post takes the event's next `seq` under the event row lock, so seqs are
+gap-free and commit in order. Deleting blanks a post but keeps its row and
+`seq`: the REST list leaves deleted posts out, replay (`posts_since`) returns
+them as tombstones (`deleted: true`, `content: null`).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+import msgspec
+
+from db.queries import posts as q
+from server.boards.checks import clamp_seq, clean_content, client_id_conflict
+from server.boards.schemas import Post
+from server.errors import ApiError
+from server.pagination import Page, PageParams, decode_cursor, make_page
+from server.profiles.service import require_profile_id
+
+BOARD_ROLES = frozenset({"host", "collaborator", "attendee"})
+
+
+def _not_found() -> ApiError:
+    return ApiError(404, "not_found", "No such event")
+
+
+def _post(row: asyncpg.Record) -> Post:
+    return msgspec.convert(dict(row), Post)
+
+
+async def _member(
+    conn: asyncpg.Connection, user_id: uuid.UUID, event_id: uuid.UUID, *, lock: bool = False
+) -> uuid.UUID:
+    row = await q.board_member(conn, user_id, event_id, lock=lock)
+    if row is None or row["viewer_role"] is None:
+        raise _not_found()
+    if row["viewer_role"] not in BOARD_ROLES:
+        raise ApiError(
+            403, "forbidden", "The board is for the host, collaborators and confirmed attendees"
+        )
+    if row["status"] == "draft":
+        raise ApiError(403, "forbidden", "The board opens when the event is published")
+    if row["profile_id"] is None:
+        return await require_profile_id(conn, user_id)  # raises 409 social_profile_required
+    profile_id: uuid.UUID = row["profile_id"]
+    return profile_id
+
+
+async def require_board(
+    conn: asyncpg.Connection, user_id: uuid.UUID, event_id: uuid.UUID
+) -> uuid.UUID:
+    """The caller's social profile id if they may read and write the board; else
+    ApiError 404 `not_found`, 403 `forbidden` or 409 `social_profile_required`."""
+    return await _member(conn, user_id, event_id)
+
+
+async def board_access(
+    conn: asyncpg.Connection, user_id: uuid.UUID, event_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The caller's social profile id if they may read and write the board, else None."""
+    try:
+        return await _member(conn, user_id, event_id)
+    except ApiError:
+        return None
+
+
+async def create_post(
+    conn: asyncpg.Connection,
+    user_id: uuid.UUID,
+    event_id: uuid.UUID,
+    content: str,
+    client_id: uuid.UUID | None,
+) -> tuple[Post, bool]:
+    """Store a post; (post, newly created). A retry with the same client_id returns
+    the first post. Raises ApiError on refusal (see require_board; 422
+    `invalid_content`; 409 `client_id_conflict` for a client_id used elsewhere)."""
+    async with conn.transaction():
+        # The lock also orders retries of one client_id: the second sees the first.
+        await _member(conn, user_id, event_id, lock=True)
+        text = clean_content(content)
+        if client_id is not None:
+            existing = await q.post_by_client_id(conn, user_id, client_id)
+            if existing is not None:
+                if existing["event_id"] != event_id:
+                    raise client_id_conflict()
+                return _post(existing), False
+        try:
+            row = await q.insert_post(conn, event_id, user_id, text, client_id)
+        except asyncpg.UniqueViolationError:
+            raise client_id_conflict() from None  # taken meanwhile on another event
+    return _post(row), True
+
+
+async def list_posts(
+    conn: asyncpg.Connection, user_id: uuid.UUID, event_id: uuid.UUID, page: PageParams
+) -> Page[Post]:
+    await _member(conn, user_id, event_id)
+    before = decode_cursor(page.cursor, int) if page.cursor else None
+    rows = await q.posts_page(
+        conn, user_id, event_id, clamp_seq(before) if before is not None else None, page.limit + 1
+    )
+    items, cursor = make_page(rows, page.limit, key=lambda r: r["seq"])
+    return Page(items=[_post(r) for r in items], next_cursor=cursor)
+
+
+async def posts_since(
+    conn: asyncpg.Connection, user_id: uuid.UUID, event_id: uuid.UUID, since: int, limit: int
+) -> list[Post]:
+    """Posts with seq > since, ascending, at most `limit`, for a caller whose access
+    was checked (board_access): tombstones included, hidden authors left out."""
+    rows = await q.posts_since(conn, user_id, event_id, clamp_seq(since), max(limit, 0))
+    return [_post(r) for r in rows]
+
+
+async def board_last_seq(conn: asyncpg.Connection, event_id: uuid.UUID) -> int:
+    """The seq of the event's latest post (0: none yet, or no such event)."""
+    return await q.last_seq(conn, event_id)
+
+
+async def delete_post(
+    conn: asyncpg.Connection, user_id: uuid.UUID, event_id: uuid.UUID, post_id: uuid.UUID
+) -> None:
+    """The author (while they may still see the event) or the host deletes a post;
+    deleting again is a no-op."""
+    row = await q.board_member(conn, user_id, event_id)
+    if row is None or row["viewer_role"] is None:
+        raise _not_found()
+    author = await q.post_author(conn, user_id, event_id, post_id)
+    if author is None and row["viewer_role"] in BOARD_ROLES:
+        raise ApiError(404, "not_found", "No such post")
+    if author != user_id and row["viewer_role"] != "host":
+        raise ApiError(403, "forbidden", "Only the author or the host may delete a post")
+    await q.soft_delete(conn, post_id)

@@ -1,0 +1,1 @@
+"""Direct conversations between two people who attended an event together."""
