@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench-rest migrate worker demo
+.PHONY: run test lint bench-rest bench-matching bench-fanout migrate worker demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,3 +35,10 @@ demo: $(VENV)/.installed
 
 bench-rest: $(VENV)/.installed
 	$(BIN)/python bench/rest.py $(BENCH_ARGS)
+
+bench-matching: $(VENV)/.installed
+	$(BIN)/python bench/matching.py $(BENCH_ARGS)
+
+bench-fanout: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/fanout.py $(BENCH_ARGS)

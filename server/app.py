@@ -10,18 +10,27 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins import PluginProtocol
 from litestar.plugins.prometheus import PrometheusController
 
+from realtime.gateway import ws_gateway
+from realtime.plugin import RealtimePlugin
 from server.accounts.routes import MeController
 from server.admin.routes import AdminController
 from server.auth.middleware import BearerAuthMiddleware
 from server.auth.routes import AuthController
+from server.boards.routes import BoardController
+from server.conversations.routes import ConversationController
+from server.deps import provide_settings
 from server.errors import exception_handlers
+from server.events.routes import EventController
 from server.health.routes import health, ready
 from server.hosts.routes import HostController
 from server.interests.routes import InterestsController
+from server.invitations.routes import InvitationController
 from server.locations.routes import LocationsController
 from server.logging import configure_logging
 from server.notifications.routes import NotificationsController
 from server.pagination import provide_page_params
+from server.payments.plugin import PaymentsPlugin
+from server.payments.routes import StripeWebhookController
 from server.photos.routes import photo_router
 from server.plugins import AuthPlugin, DatabasePlugin, RedisPlugin, WorkersPlugin
 from server.profiles.routes import SocialProfileController
@@ -57,6 +66,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         RedisPlugin(settings),
         AuthPlugin(settings),
         StoragePlugin(settings),
+        PaymentsPlugin(settings),
+        RealtimePlugin(settings),
     ]
     if settings.run_workers_in_web:
         plugins.append(WorkersPlugin())
@@ -72,14 +83,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminController,
             SocialProfileController,
             HostController,
+            EventController,
+            InvitationController,
+            StripeWebhookController,
             InterestsController,
             LocationsController,
             SafetyController,
             SupportController,
             NotificationsController,
+            ws_gateway,
+            BoardController,
+            ConversationController,
         ],
         plugins=plugins,
-        dependencies={"page": Provide(provide_page_params, sync_to_thread=False)},
+        dependencies={
+            "page": Provide(provide_page_params, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+        },
         middleware=[
             RequestContextMiddleware,
             DefineMiddleware(

@@ -18,7 +18,9 @@ from litestar.types import Scope
 from server.auth.middleware import CurrentUser
 from server.auth.service import Auth
 from server.pagination import PageParams
+from server.payments.gateway import StripeGateway
 from server.request_connection import request_connection
+from server.settings import Settings
 from server.storage import Storage
 
 DbConnection = NamedDependency[asyncpg.Connection]
@@ -27,6 +29,9 @@ AuthRules = NamedDependency[Auth]
 PageRequest = NamedDependency[PageParams]
 # A protocol, not a class the signature model can check instances against.
 FileStorage = NamedDependency[SkipValidation[Storage]]
+AppSettings = NamedDependency[Settings]
+# None when Stripe is not configured.
+PaymentGateway = NamedDependency[SkipValidation[StripeGateway | None]]
 
 
 async def provide_connection(state: State, scope: Scope) -> asyncpg.Connection:
@@ -50,3 +55,13 @@ def provide_auth(state: State) -> Auth:
 def provide_storage(state: State) -> Storage:
     storage: Storage = state.storage
     return storage
+
+
+def provide_payments(state: State) -> StripeGateway | None:
+    gateway: StripeGateway | None = state.payments
+    return gateway
+
+
+def provide_settings(state: State) -> Settings:
+    settings: Settings = state.settings
+    return settings

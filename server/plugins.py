@@ -29,7 +29,7 @@ from server.auth.tokens import TokenService
 from server.deps import provide_auth, provide_connection, provide_current_user
 from server.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from server.settings import Settings
-from workers.queue import build_queue
+from workers.queue import build_queue, embedder_for
 
 
 class DatabasePlugin(InitPluginProtocol):
@@ -127,13 +127,16 @@ class WorkersPlugin(InitPluginProtocol):
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
-        pgq = build_queue(app.state.db_pool)
+        embedder = embedder_for(app.state.settings)
+        # The payments plugin owns the gateway (it starts first and stops last).
+        pgq = build_queue(app.state.db_pool, app.state.settings, embedder, app.state.payments)
         task = asyncio.create_task(pgq.run())
         try:
             yield
         finally:
             pgq.shutdown.set()
             await asyncio.wait_for(task, timeout=10)
+            await embedder.aclose()
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app_config.lifespan.append(self.lifespan)

@@ -78,6 +78,47 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     s3_url_ttl_seconds: int = 3600
     max_photo_bytes: int = 10 * 1024 * 1024
 
+    # Embeddings: OpenAI text-embedding-3-small with a key, else the bundled local
+    # model. A new model or dimension needs a new EMBEDDING_VECTOR_VERSION so its
+    # users' vectors (positive_<v>, negative_<v>) sit beside the old ones.
+    openai_api_key: str | None = None
+    openai_api_base: str | None = None
+    embedding_dimension: int | None = None
+    embedding_vector_version: str = "v1"
+
+    # Events and matching (weights documented in docs/MATCHING.md).
+    invitation_ttl_hours: float = 24.0
+    min_attendees_cutoff_hours: float = 24.0
+    matching_max_wave_size: int = 40
+    matching_prior_acceptance_rate: float = 0.35
+    matching_retry_minutes: int = 30
+    match_weight_interests: float = 1.0
+    match_weight_dislikes: float = 0.5
+    match_weight_reliability: float = 0.3
+    match_weight_contribution: float = 0.1
+    match_weight_connect_again: float = 0.2
+    match_weight_group_fit: float = 0.2
+    match_weight_recent_invites: float = 0.05
+    match_recent_invite_days: int = 7
+
+    # Stripe: without a secret key (dev, test), paid invitations can't be accepted
+    # (503 payments_unavailable); production requires the key and webhook secret.
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None
+    payment_currency: str = "usd"
+    seat_hold_minutes: float = 15.0
+    late_cancellation_hours: float = 48.0
+    payment_reconcile_after_minutes: float = 10.0
+
+    # WebSocket gateway limits (realtime/config.py says what each does).
+    ws_max_channels: int = 50
+    ws_replay_limit: int = 500
+    ws_send_queue_size: int = 256
+    ws_heartbeat_seconds: float = 25.0
+    ws_frames_per_connection_per_10s: int = 100
+    ws_frames_per_user_per_minute: int = 600
+
     @property
     def is_production(self) -> bool:
         return self.env == "production"
@@ -136,6 +177,36 @@ ENV_NAMES: dict[str, str] = {
     "s3_secret_access_key": "S3_SECRET_ACCESS_KEY",
     "s3_url_ttl_seconds": "S3_URL_TTL_SECONDS",
     "max_photo_bytes": "MAX_PHOTO_BYTES",
+    "openai_api_key": "OPENAI_API_KEY",
+    "openai_api_base": "OPENAI_API_BASE",
+    "embedding_dimension": "EMBEDDING_DIMENSION",
+    "embedding_vector_version": "EMBEDDING_VECTOR_VERSION",
+    "invitation_ttl_hours": "INVITATION_TTL_HOURS",
+    "min_attendees_cutoff_hours": "MIN_ATTENDEES_CUTOFF_HOURS",
+    "matching_max_wave_size": "MATCHING_MAX_WAVE_SIZE",
+    "matching_prior_acceptance_rate": "MATCHING_PRIOR_ACCEPTANCE_RATE",
+    "matching_retry_minutes": "MATCHING_RETRY_MINUTES",
+    "match_weight_interests": "MATCH_WEIGHT_INTERESTS",
+    "match_weight_dislikes": "MATCH_WEIGHT_DISLIKES",
+    "match_weight_reliability": "MATCH_WEIGHT_RELIABILITY",
+    "match_weight_contribution": "MATCH_WEIGHT_CONTRIBUTION",
+    "match_weight_connect_again": "MATCH_WEIGHT_CONNECT_AGAIN",
+    "match_weight_group_fit": "MATCH_WEIGHT_GROUP_FIT",
+    "match_weight_recent_invites": "MATCH_WEIGHT_RECENT_INVITES",
+    "match_recent_invite_days": "MATCH_RECENT_INVITE_DAYS",
+    "stripe_secret_key": "STRIPE_SECRET_KEY",
+    "stripe_webhook_secret": "STRIPE_WEBHOOK_SECRET",
+    "stripe_api_base": "STRIPE_API_BASE",
+    "payment_currency": "PAYMENT_CURRENCY",
+    "seat_hold_minutes": "SEAT_HOLD_MINUTES",
+    "late_cancellation_hours": "LATE_CANCELLATION_HOURS",
+    "payment_reconcile_after_minutes": "PAYMENT_RECONCILE_AFTER_MINUTES",
+    "ws_max_channels": "WS_MAX_CHANNELS",
+    "ws_replay_limit": "WS_REPLAY_LIMIT",
+    "ws_send_queue_size": "WS_SEND_QUEUE_SIZE",
+    "ws_heartbeat_seconds": "WS_HEARTBEAT_SECONDS",
+    "ws_frames_per_connection_per_10s": "WS_FRAMES_PER_CONNECTION_PER_10S",
+    "ws_frames_per_user_per_minute": "WS_FRAMES_PER_USER_PER_MINUTE",
 }
 
 _MIN_SECRET_LENGTH = 32
@@ -199,6 +270,15 @@ def _check(s: Settings) -> list[str]:
             "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_VERIFY_SERVICE_SID go together"
         )
     problems.extend(_storage_problems(s))
+    problems.extend(_matching_problems(s))
+    problems.extend(_payment_problems(s))
+    if (
+        min(s.ws_max_channels, s.ws_replay_limit, s.ws_send_queue_size) < 1
+        or min(s.ws_frames_per_connection_per_10s, s.ws_frames_per_user_per_minute) < 1
+    ):
+        problems.append("WS_* limits must be at least 1")
+    if not 1 <= s.ws_heartbeat_seconds <= 300:
+        problems.append("WS_HEARTBEAT_SECONDS must be between 1 and 300")
     if s.is_production:
         problems.extend(_production_problems(s))
     return problems
@@ -218,6 +298,8 @@ def _production_problems(s: Settings) -> list[str]:
         problems.append("AUTH_TEST_PHONE_PREFIX / AUTH_TEST_OTP_CODE are not allowed in production")
     if not s.uses_s3:
         problems.append("S3_BUCKET is required in production (no local file storage)")
+    if not s.stripe_secret_key or not s.stripe_webhook_secret:
+        problems.append("STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are required in production")
     return problems
 
 
@@ -238,6 +320,46 @@ def _storage_problems(s: Settings) -> list[str]:
         problems.append(f"S3_URL_TTL_SECONDS must be between 60 and {_MAX_PRESIGN_SECONDS}")
     if not 1024 <= s.max_photo_bytes <= 100 * 1024 * 1024:
         problems.append("MAX_PHOTO_BYTES must be between 1024 and 104857600")
+    return problems
+
+
+def _matching_problems(s: Settings) -> list[str]:
+    problems: list[str] = []
+    if s.embedding_dimension is not None and not 1 <= s.embedding_dimension <= 4096:
+        problems.append("EMBEDDING_DIMENSION must be between 1 and 4096")
+    if not s.embedding_vector_version.isalnum():
+        problems.append("EMBEDDING_VECTOR_VERSION must be letters and digits, e.g. v2")
+    if s.openai_api_base and not s.openai_api_base.startswith(("http://", "https://")):
+        problems.append("OPENAI_API_BASE must start with http:// or https://")
+    if not 0.05 <= s.invitation_ttl_hours <= 24 * 14:
+        problems.append("INVITATION_TTL_HOURS must be between 0.05 and 336")
+    if not 0 <= s.min_attendees_cutoff_hours <= 24 * 30:
+        problems.append("MIN_ATTENDEES_CUTOFF_HOURS must be between 0 and 720")
+    if not 1 <= s.matching_max_wave_size <= 1000:
+        problems.append("MATCHING_MAX_WAVE_SIZE must be between 1 and 1000")
+    if not 0.01 <= s.matching_prior_acceptance_rate <= 1:
+        problems.append("MATCHING_PRIOR_ACCEPTANCE_RATE must be between 0.01 and 1")
+    if s.matching_retry_minutes < 1 or s.match_recent_invite_days < 1:
+        problems.append("MATCHING_RETRY_MINUTES and MATCH_RECENT_INVITE_DAYS must be >= 1")
+    return problems
+
+
+def _payment_problems(s: Settings) -> list[str]:
+    problems: list[str] = []
+    if s.stripe_webhook_secret and not s.stripe_secret_key:
+        problems.append("STRIPE_WEBHOOK_SECRET needs STRIPE_SECRET_KEY")
+    if s.stripe_secret_key and not s.stripe_webhook_secret:
+        problems.append("STRIPE_SECRET_KEY needs STRIPE_WEBHOOK_SECRET (webhooks confirm payments)")
+    if s.stripe_api_base and not s.stripe_api_base.startswith(("http://", "https://")):
+        problems.append("STRIPE_API_BASE must start with http:// or https://")
+    if not (len(s.payment_currency) == 3 and s.payment_currency.isalpha()):
+        problems.append("PAYMENT_CURRENCY must be a three-letter ISO 4217 code, e.g. usd")
+    if not 1 <= s.seat_hold_minutes <= 24 * 60:
+        problems.append("SEAT_HOLD_MINUTES must be between 1 and 1440")
+    if not 0 <= s.late_cancellation_hours <= 24 * 30:
+        problems.append("LATE_CANCELLATION_HOURS must be between 0 and 720")
+    if not 1 <= s.payment_reconcile_after_minutes <= 24 * 60:
+        problems.append("PAYMENT_RECONCILE_AFTER_MINUTES must be between 1 and 1440")
     return problems
 
 

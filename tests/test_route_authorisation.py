@@ -26,6 +26,7 @@ PUBLIC = {
     "/v1/auth/refresh",
     "/v1/auth/logout",
     "/v1/waitlist",
+    "/v1/webhooks/stripe",
 }
 
 

@@ -30,6 +30,8 @@ def production_env(data_dir: Path) -> dict[str, str]:
         "REDIS_URL": "redis://redis.internal:6379/0",
         "JWT_SECRET": SECRET,
         "S3_BUCKET": "momento-media",
+        "STRIPE_SECRET_KEY": "sk_live_" + "k" * 24,
+        "STRIPE_WEBHOOK_SECRET": "whsec_" + "w" * 32,
         **TWILIO,
     }
 
@@ -122,6 +124,7 @@ def test_production_names_every_problem_at_once(tmp_path: Path) -> None:
         "JWT_SECRET",
         "Twilio",
         "S3_BUCKET",
+        "STRIPE_SECRET_KEY",
         "AUTH_TEST_PHONE_PREFIX",
     ):
         assert problem in message, message
@@ -133,6 +136,8 @@ def test_production_names_every_problem_at_once(tmp_path: Path) -> None:
     [
         ("DATABASE_URL", "DATABASE_URL"),
         ("REDIS_URL", "REDIS_URL"),
+        ("STRIPE_SECRET_KEY", "STRIPE_SECRET_KEY"),
+        ("STRIPE_WEBHOOK_SECRET", "STRIPE_WEBHOOK_SECRET"),
         ("JWT_SECRET", "JWT_SECRET"),
         ("TWILIO_AUTH_TOKEN", "TWILIO_AUTH_TOKEN"),
     ],

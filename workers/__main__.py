@@ -8,8 +8,9 @@ import sys
 
 from db.pool import create_pool
 from server.logging import configure_logging
+from server.payments.plugin import build_gateway
 from server.settings import SettingsError, load_settings
-from workers.queue import build_queue
+from workers.queue import build_queue, embedder_for
 
 
 async def _main() -> None:
@@ -21,13 +22,18 @@ async def _main() -> None:
             "the workers itself on the embedded database)"
         )
     pool = await create_pool(settings.database_url, min_size=1, max_size=settings.database_pool_max)
-    pgq = build_queue(pool)
+    embedder = embedder_for(settings)
+    gateway = build_gateway(settings)
+    pgq = build_queue(pool, settings, embedder, gateway)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, pgq.shutdown.set)
     try:
         await pgq.run()
     finally:
+        await embedder.aclose()
+        if gateway is not None:
+            await gateway.aclose()
         await pool.close()
 
 

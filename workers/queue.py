@@ -2,21 +2,71 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import asyncpg
 from pgqueuer import PgQueuer
 from pgqueuer.models import Schedule
 
-from workers.embeddings import USER_INTERESTS_CHANGED, user_interests_changed
+from server.payments.gateway import StripeGateway
+from server.settings import Settings
+from workers.embedders import Embedder, build_embedder
+from workers.embeddings import USER_VECTORS_CHANGED, Embeddings
+from workers.events import cancel_underfilled_events, complete_events
 from workers.maintenance import purge_auth_records
+from workers.matching import MATCH_EVENT, Matcher
+from workers.payment_jobs import PaymentJobs
+from workers.payments import RECONCILE_PAYMENT, REFUND_PAYMENT
 
 
-def build_queue(pool: asyncpg.Pool) -> PgQueuer:
+def embedder_for(settings: Settings) -> Embedder:
+    """The configured embedder; the caller closes it when the queue stops."""
+    return build_embedder(
+        openai_api_key=settings.openai_api_key,
+        openai_api_base=settings.openai_api_base,
+        dimension=settings.embedding_dimension,
+    )
+
+
+def build_queue(
+    pool: asyncpg.Pool, settings: Settings, embedder: Embedder, gateway: StripeGateway | None
+) -> PgQueuer:
+    """Every job; `embedder` and `gateway` belong to the caller, who closes them."""
     pgq = PgQueuer.from_asyncpg_pool(pool)
+    payments = PaymentJobs(pool, gateway, settings)
+    embeddings = Embeddings(pool, embedder, settings)
+    matcher = Matcher(pool, embeddings, settings)
+    cutoff = dt.timedelta(hours=settings.min_attendees_cutoff_hours)
+
+    pgq.entrypoint(USER_VECTORS_CHANGED)(embeddings.user_vectors_changed)
+    pgq.entrypoint(MATCH_EVENT)(matcher.match_event)
+    pgq.entrypoint(REFUND_PAYMENT)(payments.refund_payment)
+    pgq.entrypoint(RECONCILE_PAYMENT)(payments.reconcile_payment)
+
+    @pgq.schedule("payments_sweep", "* * * * *")
+    async def _payments(_: Schedule) -> None:
+        await payments.sweep()
 
     @pgq.schedule("purge_auth_records", "17 * * * *")
     async def _purge(_: Schedule) -> None:
         await purge_auth_records(pool)
 
-    pgq.entrypoint(USER_INTERESTS_CHANGED)(user_interests_changed)
+    @pgq.schedule("embed_pending", "*/5 * * * *")
+    async def _embed(_: Schedule) -> None:
+        await embeddings.embed_catalog()
+        await embeddings.embed_events()
+
+    @pgq.schedule("expire_invitations", "* * * * *")
+    async def _expire(_: Schedule) -> None:
+        await matcher.expire_invitations()
+
+    @pgq.schedule("rematch_quiet_events", "*/5 * * * *")
+    async def _rematch(_: Schedule) -> None:
+        await matcher.rematch_quiet_events()
+
+    @pgq.schedule("event_lifecycle", "* * * * *")
+    async def _lifecycle(_: Schedule) -> None:
+        await complete_events(pool)
+        await cancel_underfilled_events(pool, cutoff)
 
     return pgq

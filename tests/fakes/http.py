@@ -14,7 +14,8 @@ Handler = type[BaseHTTPRequestHandler]
 def serve(handler: Handler) -> Iterator[str]:
     """Run handler on a free local port; yield its base URL."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown() otherwise waits up to half a second.
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
