@@ -29,6 +29,7 @@ from server.auth.tokens import TokenService
 from server.deps import provide_auth, provide_connection, provide_current_user
 from server.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from server.settings import Settings
+from workers.push.runtime import PushRuntime
 from workers.queue import build_queue, embedder_for
 
 
@@ -128,15 +129,28 @@ class WorkersPlugin(InitPluginProtocol):
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
         embedder = embedder_for(app.state.settings)
+        # Live notifications go through this process's own fan-out and presence.
+        push = PushRuntime(
+            app.state.db_pool,
+            app.state.settings,
+            app.state.fanout,
+            app.state.presence,
+            app.state.redis,
+        )
         # The payments plugin owns the gateway (it starts first and stops last).
-        pgq = build_queue(app.state.db_pool, app.state.settings, embedder, app.state.payments)
-        task = asyncio.create_task(pgq.run())
+        pgq = build_queue(
+            app.state.db_pool, app.state.settings, embedder, app.state.payments, push.expo
+        )
+        stop = asyncio.Event()
+        tasks = {asyncio.create_task(pgq.run()), asyncio.create_task(push.sender.run(stop))}
         try:
             yield
         finally:
             pgq.shutdown.set()
-            await asyncio.wait_for(task, timeout=10)
+            stop.set()
+            await asyncio.wait_for(asyncio.gather(*tasks), timeout=10)
             await embedder.aclose()
+            await push.aclose()
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app_config.lifespan.append(self.lifespan)

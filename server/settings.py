@@ -119,6 +119,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ws_frames_per_connection_per_10s: int = 100
     ws_frames_per_user_per_minute: int = 600
 
+    # Notifications: Expo push (an access token when the Expo project enforces
+    # one), plain SMS through Twilio Messaging for invitations to people without
+    # a push token, capped per user per 24 hours.
+    expo_access_token: str | None = None
+    expo_api_base: str | None = None
+    push_rate_per_second: int = 600
+    push_concurrency: int = 4
+    twilio_messaging_service_sid: str | None = None
+    twilio_messages_api_base: str = "https://api.twilio.com"
+    sms_notifications_per_day: int = 3
+    invitation_expiring_notice_hours: float = 3.0
+
     @property
     def is_production(self) -> bool:
         return self.env == "production"
@@ -207,6 +219,14 @@ ENV_NAMES: dict[str, str] = {
     "ws_heartbeat_seconds": "WS_HEARTBEAT_SECONDS",
     "ws_frames_per_connection_per_10s": "WS_FRAMES_PER_CONNECTION_PER_10S",
     "ws_frames_per_user_per_minute": "WS_FRAMES_PER_USER_PER_MINUTE",
+    "expo_access_token": "EXPO_ACCESS_TOKEN",
+    "expo_api_base": "EXPO_API_BASE",
+    "push_rate_per_second": "PUSH_RATE_PER_SECOND",
+    "push_concurrency": "PUSH_CONCURRENCY",
+    "twilio_messaging_service_sid": "TWILIO_MESSAGING_SERVICE_SID",
+    "twilio_messages_api_base": "TWILIO_MESSAGES_API_BASE",
+    "sms_notifications_per_day": "SMS_NOTIFICATIONS_PER_DAY",
+    "invitation_expiring_notice_hours": "INVITATION_EXPIRING_NOTICE_HOURS",
 }
 
 _MIN_SECRET_LENGTH = 32
@@ -279,6 +299,7 @@ def _check(s: Settings) -> list[str]:
         problems.append("WS_* limits must be at least 1")
     if not 1 <= s.ws_heartbeat_seconds <= 300:
         problems.append("WS_HEARTBEAT_SECONDS must be between 1 and 300")
+    problems.extend(_notification_problems(s))
     if s.is_production:
         problems.extend(_production_problems(s))
     return problems
@@ -294,12 +315,34 @@ def _production_problems(s: Settings) -> list[str]:
         problems.append("JWT_SECRET is required in production (no generated dev secret)")
     if not s.uses_twilio:
         problems.append("Twilio Verify settings are required in production (no console SMS)")
+    if not s.twilio_messaging_service_sid:
+        problems.append(
+            "TWILIO_MESSAGING_SERVICE_SID is required in production (SMS notifications)"
+        )
     if s.auth_test_phone_prefix or s.auth_test_otp_code:
         problems.append("AUTH_TEST_PHONE_PREFIX / AUTH_TEST_OTP_CODE are not allowed in production")
     if not s.uses_s3:
         problems.append("S3_BUCKET is required in production (no local file storage)")
     if not s.stripe_secret_key or not s.stripe_webhook_secret:
         problems.append("STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are required in production")
+    return problems
+
+
+def _notification_problems(s: Settings) -> list[str]:
+    problems: list[str] = []
+    if not 1 <= s.push_rate_per_second <= 10_000 or not 1 <= s.push_concurrency <= 64:
+        problems.append(
+            "PUSH_RATE_PER_SECOND must be 1..10000 and PUSH_CONCURRENCY 1..64 "
+            "(Expo allows 600 notifications/s per project)"
+        )
+    if s.expo_api_base and not s.expo_api_base.startswith(("http://", "https://")):
+        problems.append("EXPO_API_BASE must start with http:// or https://")
+    if s.twilio_messaging_service_sid and not s.uses_twilio:
+        problems.append("TWILIO_MESSAGING_SERVICE_SID needs the other TWILIO_* settings")
+    if s.sms_notifications_per_day < 0:
+        problems.append("SMS_NOTIFICATIONS_PER_DAY must be >= 0 (0: no SMS notifications)")
+    if s.invitation_expiring_notice_hours <= 0:
+        problems.append("INVITATION_EXPIRING_NOTICE_HOURS must be > 0")
     return problems
 
 

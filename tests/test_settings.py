@@ -18,6 +18,7 @@ TWILIO = {
     "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
     "TWILIO_AUTH_TOKEN": "t" * 32,
     "TWILIO_VERIFY_SERVICE_SID": "VA" + "0" * 32,
+    "TWILIO_MESSAGING_SERVICE_SID": "MG" + "0" * 32,
 }
 
 
@@ -138,6 +139,7 @@ def test_production_names_every_problem_at_once(tmp_path: Path) -> None:
         ("REDIS_URL", "REDIS_URL"),
         ("STRIPE_SECRET_KEY", "STRIPE_SECRET_KEY"),
         ("STRIPE_WEBHOOK_SECRET", "STRIPE_WEBHOOK_SECRET"),
+        ("TWILIO_MESSAGING_SERVICE_SID", "TWILIO_MESSAGING_SERVICE_SID"),
         ("JWT_SECRET", "JWT_SECRET"),
         ("TWILIO_AUTH_TOKEN", "TWILIO_AUTH_TOKEN"),
     ],

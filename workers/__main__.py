@@ -6,10 +6,15 @@ import asyncio
 import signal
 import sys
 
+from redis.asyncio import Redis
+
 from db.pool import create_pool
+from realtime.fanout import Fanout, RedisFanout
+from realtime.presence import Presence
 from server.logging import configure_logging
 from server.payments.plugin import build_gateway
 from server.settings import SettingsError, load_settings
+from workers.push.runtime import PushRuntime
 from workers.queue import build_queue, embedder_for
 
 
@@ -24,16 +29,29 @@ async def _main() -> None:
     pool = await create_pool(settings.database_url, min_size=1, max_size=settings.database_pool_max)
     embedder = embedder_for(settings)
     gateway = build_gateway(settings)
-    pgq = build_queue(pool, settings, embedder, gateway)
+    # Live notifications reach the web processes' connections through Redis.
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    fanout = RedisFanout(redis, settings.redis_key_prefix) if redis else Fanout()
+    push = PushRuntime(pool, settings, fanout, redis or Presence(), redis)
+    pgq = build_queue(pool, settings, embedder, gateway, push.expo)
+    stop = asyncio.Event()
+
+    def shutdown() -> None:
+        pgq.shutdown.set()
+        stop.set()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, pgq.shutdown.set)
+        loop.add_signal_handler(sig, shutdown)
     try:
-        await pgq.run()
+        await asyncio.gather(pgq.run(), push.sender.run(stop))
     finally:
         await embedder.aclose()
+        await push.aclose()
         if gateway is not None:
             await gateway.aclose()
+        if redis is not None:
+            await redis.aclose()
         await pool.close()
 
 

@@ -18,11 +18,13 @@ import msgspec
 import structlog
 from pgqueuer.models import Job
 
+from db.queries import audience as audience_q
 from db.queries import matching as q
 from db.queries.embeddings import Vector
 from server.matching.reasons import match_reason
 from server.matching.slots import availability_slot
 from server.matching.waves import acceptance_rate, invitation_expiry, wave_size
+from server.notifications.notify import notify
 from server.settings import Settings
 from workers.embeddings import Embeddings
 from workers.enqueue import enqueue_coalesced
@@ -188,6 +190,18 @@ class Matcher:
                 ],
                 [float(c["score"]) for c in candidates],
             )
+            for row in await audience_q.wave_invitees(conn, event_id, invited):
+                await notify(
+                    conn,
+                    row["user_id"],
+                    "invitation_received",
+                    {
+                        "event_id": event_id,
+                        "invitation_id": row["invitation_id"],
+                        "event_title": ev["title"],
+                        "match_reason": row["match_reason"],
+                    },
+                )
         logger.info("matching wave", event_id=str(event_id), wave=wave, invited=len(invited))
         return WaveResult(invited=invited, outcome="invited")
 

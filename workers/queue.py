@@ -17,6 +17,9 @@ from workers.maintenance import purge_auth_records
 from workers.matching import MATCH_EVENT, Matcher
 from workers.payment_jobs import PaymentJobs
 from workers.payments import RECONCILE_PAYMENT, REFUND_PAYMENT
+from workers.push.expo import ExpoClient
+from workers.push.receipts import check_receipts
+from workers.reminders import send_event_reminders, send_expiring_notices, send_rating_prompts
 
 
 def embedder_for(settings: Settings) -> Embedder:
@@ -29,14 +32,19 @@ def embedder_for(settings: Settings) -> Embedder:
 
 
 def build_queue(
-    pool: asyncpg.Pool, settings: Settings, embedder: Embedder, gateway: StripeGateway | None
+    pool: asyncpg.Pool,
+    settings: Settings,
+    embedder: Embedder,
+    gateway: StripeGateway | None,
+    expo: ExpoClient,
 ) -> PgQueuer:
-    """Every job; `embedder` and `gateway` belong to the caller, who closes them."""
+    """Every job; `embedder`, `gateway` and `expo` belong to the caller, who closes them."""
     pgq = PgQueuer.from_asyncpg_pool(pool)
     payments = PaymentJobs(pool, gateway, settings)
     embeddings = Embeddings(pool, embedder, settings)
     matcher = Matcher(pool, embeddings, settings)
     cutoff = dt.timedelta(hours=settings.min_attendees_cutoff_hours)
+    expiring_notice = dt.timedelta(hours=settings.invitation_expiring_notice_hours)
 
     pgq.entrypoint(USER_VECTORS_CHANGED)(embeddings.user_vectors_changed)
     pgq.entrypoint(MATCH_EVENT)(matcher.match_event)
@@ -68,5 +76,16 @@ def build_queue(
     async def _lifecycle(_: Schedule) -> None:
         await complete_events(pool)
         await cancel_underfilled_events(pool, cutoff)
+
+    @pgq.schedule("notification_reminders", "*/5 * * * *")
+    async def _reminders(_: Schedule) -> None:
+        now = dt.datetime.now(dt.UTC)
+        await send_event_reminders(pool, now)
+        await send_expiring_notices(pool, now, expiring_notice)
+        await send_rating_prompts(pool, now)
+
+    @pgq.schedule("push_receipts", "*/5 * * * *")
+    async def _receipts(_: Schedule) -> None:
+        await check_receipts(pool, expo, dt.datetime.now(dt.UTC))
 
     return pgq

@@ -324,8 +324,8 @@ async def lock_event(conn: asyncpg.Connection, event_id: uuid.UUID) -> asyncpg.R
     the transaction ends (transitions of one event happen one at a time)."""
     row: asyncpg.Record | None = await conn.fetchrow(
         """
-        SELECT e.status, e.min_attendees, e.max_attendees, e.age_min, e.age_max,
-               t.stop_count, t.first_start > now() AS starts_in_future
+        SELECT e.status, e.title, e.confirmation_fee, e.min_attendees, e.max_attendees,
+               e.age_min, e.age_max, t.stop_count, t.first_start > now() AS starts_in_future
         FROM events e
         CROSS JOIN LATERAL (
             SELECT count(*) AS stop_count, min(s.start_time) AS first_start

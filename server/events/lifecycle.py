@@ -15,12 +15,16 @@ from typing import Literal
 
 import asyncpg
 
+from db.queries import audience as audience_q
 from db.queries import events as q
 from server.errors import ApiError
+from server.notifications.notify import notify_many
 from server.payments.service import settle_cancelled_event
 from workers.matching import enqueue_match_event
 
 CancelReason = Literal["host", "too_few_attendees"]
+# Invitations a cancellation closes (and whose people hear of it).
+OPEN_INVITATIONS = ("sent", "pending_payment", "confirmed")
 
 TRANSITIONS = frozenset(
     {("draft", "published"), ("published", "completed"), ("published", "cancelled")}
@@ -95,8 +99,16 @@ async def cancel_event(conn: asyncpg.Connection, event_id: uuid.UUID, reason: Ca
             return False
         if not await q.mark_cancelled(conn, event_id, reason):
             return False
+        told = await audience_q.invitees(conn, event_id, OPEN_INVITATIONS)
         await q.cancel_open_invitations(conn, event_id)
         await settle_cancelled_event(conn, event_id)
+        # Who paid (or is paying) hears that the fee comes back.
+        paid = event["confirmation_fee"] > 0
+        refunded = {r["user_id"] for r in told if paid and r["status"] != "sent"}
+        data = {"event_id": event_id, "event_title": event["title"]}
+        await notify_many(conn, refunded, "event_cancelled", {**data, "refund": True})
+        others = [r["user_id"] for r in told if r["user_id"] not in refunded]
+        await notify_many(conn, others, "event_cancelled", {**data, "refund": False})
         return True
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from db.queries import audience as audience_q
 from db.queries import events as q
 from db.queries import safety as safety_q
 from server.auth.phone import normalize_phone, to_e164
@@ -43,6 +44,7 @@ from server.events.schemas import (
     StopIn,
 )
 from server.locations.schemas import Location
+from server.notifications.notify import notify_many
 from server.pagination import Page, PageParams, decode_cursor, make_page
 from server.profiles.schemas import PublicProfile
 from server.profiles.service import public_profile, require_host_id
@@ -57,6 +59,8 @@ PUBLISHED_EDITABLE = frozenset(
 )
 # A new text means a new embedding (the matching worker makes it).
 TEXT_FIELDS = frozenset({"title", "description"})
+# Changes that people coming to the event are told about.
+ATTENDEE_FACING_FIELDS = frozenset({"title", "description", "arrival_signpost"})
 
 
 def _not_found() -> ApiError:
@@ -332,6 +336,14 @@ async def patch_event(
             )
             if status == "published" and "max_attendees" in changes:
                 await enqueue_match_event(conn, event_id)  # more places to fill
+            if status == "published" and ATTENDEE_FACING_FIELDS & set(changes):
+                people = await audience_q.invitees(conn, event_id, ("pending_payment", "confirmed"))
+                await notify_many(
+                    conn,
+                    [r["user_id"] for r in people],
+                    "event_updated",
+                    {"event_id": event_id, "event_title": changes.get("title", current["title"])},
+                )
     return await get_event(conn, user_id, event_id)
 
 

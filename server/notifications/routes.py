@@ -1,16 +1,19 @@
-"""Push tokens and notification settings: /v1/me/push-tokens, /v1/me/notification-settings."""
+"""Push tokens, notification settings and the inbox: /v1/me/push-tokens,
+/v1/me/notification-settings, /v1/me/notifications."""
 
 from __future__ import annotations
 
-from litestar import Controller, Response, delete, get, patch, put
+from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from server.deps import Caller, DbConnection
+from server.deps import Caller, DbConnection, PageRequest
 from server.errors import AUTH_PROBLEMS, problems
-from server.notifications import service
+from server.notifications import inbox, service
 from server.notifications.schemas import (
+    MarkRead,
+    NotificationPage,
     NotificationSettings,
     NotificationSettingsPatch,
     PushToken,
@@ -75,3 +78,30 @@ class NotificationsController(Controller):
         conn: DbConnection,
     ) -> NotificationSettings:
         return await service.update_settings(conn, current_user.id, data)
+
+    @get(
+        "/notifications",
+        summary="My inbox: what was pushed to me, latest first",
+        description=(
+            "Collapsed entries (new posts on one event, messages of one conversation) stand "
+            "for `count` notifications. `unread_count` counts every unread entry."
+        ),
+        responses={**AUTH_PROBLEMS, **problems(s422="invalid_cursor")},
+    )
+    async def list_notifications(
+        self, current_user: Caller, conn: DbConnection, page: PageRequest
+    ) -> NotificationPage:
+        return await inbox.list_notifications(conn, current_user.id, page)
+
+    @post(
+        "/notifications/read",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Mark notifications read",
+        description='`{"ids": [...]}` marks those (ids not mine are ignored); no body, or '
+        "no `ids`, marks every one.",
+        responses={**AUTH_PROBLEMS, **problems(s422="validation_error, malformed_json")},
+    )
+    async def mark_read(
+        self, current_user: Caller, conn: DbConnection, data: JSONBody[MarkRead | None] = None
+    ) -> None:
+        await inbox.mark_read(conn, current_user.id, data.ids if data else None)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from server.notifications.catalog import Kind
 from server.notifications.settings import Category, Channels
 
 Platform = Literal["ios", "android", "web"]
@@ -48,3 +50,32 @@ class NotificationSettingsPatch(msgspec.Struct, forbid_unknown_fields=True):
     """Only the categories and switches sent change."""
 
     categories: dict[Category, ChannelsPatch]
+
+
+class Notification(msgspec.Struct):
+    """One inbox entry: what was (or will be) pushed."""
+
+    id: uuid.UUID
+    kind: Kind
+    category: Category
+    title: str
+    body: str
+    # Ids the app opens (event_id, invitation_id, conversation_id...), as strings.
+    data: dict[str, Any]
+    # How many notifications a collapsed entry stands for (posts of one event...).
+    count: int
+    created_at: datetime
+    updated_at: datetime
+    read_at: datetime | None
+
+
+class NotificationPage(msgspec.Struct):
+    items: list[Notification]
+    next_cursor: str | None
+    unread_count: int
+
+
+class MarkRead(msgspec.Struct, forbid_unknown_fields=True):
+    """Which notifications to mark read: these ids, or every one when left out."""
+
+    ids: Annotated[list[uuid.UUID], msgspec.Meta(min_length=1, max_length=100)] | None = None

@@ -15,9 +15,12 @@ import uuid
 import asyncpg
 import structlog
 
+from db.queries import audience as audience_q
 from db.queries import invitations as inv_q
 from db.queries import payments as q
 from server.errors import ApiError
+from server.notifications.catalog import Kind
+from server.notifications.notify import notify
 from server.payments.gateway import (
     AlreadyRefunded,
     GatewayError,
@@ -136,6 +139,7 @@ async def _end_attempt(
         if invitation is not None and invitation["status"] == "pending_payment":
             await inv_q.set_status(conn, invitation["id"], "payment_failed", now)
             await enqueue_match_event(conn, invitation["event_id"])
+            await _tell(conn, invitation["id"], "payment_failed")
 
 
 async def apply_intent(conn: asyncpg.Connection, intent: PaymentIntent, now: dt.datetime) -> None:
@@ -176,11 +180,25 @@ async def _succeeded(
         if reason is None and invitation is not None and event is not None:
             if await _seat_for(conn, invitation, event, now):
                 await inv_q.set_status(conn, invitation["id"], "confirmed", now)
+                await _tell(conn, invitation["id"], "payment_succeeded")
                 return
             reason = "no_seat"
         await q.update(conn, payment_id, status="succeeded", refund_reason=reason)
         await enqueue_refund(conn, payment_id)
+        # A cancelled event's notification already says the fee comes back.
+        if invitation is not None and reason != "event_cancelled":
+            await _tell(conn, invitation["id"], "payment_refunded")
         logger.info("payment to refund", payment_id=str(payment_id), reason=reason)
+
+
+async def _tell(conn: asyncpg.Connection, invitation_id: uuid.UUID, kind: Kind) -> None:
+    owner = await audience_q.invitation_owner(conn, invitation_id)
+    data = {
+        "event_id": owner["event_id"],
+        "invitation_id": invitation_id,
+        "event_title": owner["event_title"],
+    }
+    await notify(conn, owner["user_id"], kind, data)
 
 
 def _refund_reason(

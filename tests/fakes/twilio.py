@@ -1,4 +1,4 @@
-"""A fake Twilio Verify API: remembers one code per number and checks it."""
+"""A fake Twilio: Verify (one code per number, checked) and Messaging (texts recorded)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from fakes.http import quiet
 ACCOUNT_SID = "ACfake00000000000000000000000000"
 AUTH_TOKEN = "fake-auth-token"
 SERVICE_SID = "VAfake00000000000000000000000000"
+MESSAGING_SID = "MGfake00000000000000000000000000"
 CODE = "654321"
 
 
@@ -22,6 +23,9 @@ class FakeTwilioState:
         self.sent: list[str] = []
         self.pending: dict[str, str] = {}
         self.fail_sends = False
+        # Texts sent through the Messages API: (to, body).
+        self.texts: list[tuple[str, str]] = []
+        self.fail_texts = False
 
 
 def make_handler(state: FakeTwilioState) -> type[BaseHTTPRequestHandler]:
@@ -34,6 +38,14 @@ def make_handler(state: FakeTwilioState) -> type[BaseHTTPRequestHandler]:
                 return self._reply(401, {"code": 20003, "message": "Authenticate"})
             length = int(self.headers.get("Content-Length", "0"))
             form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+            if self.path == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json":
+                if state.fail_texts:
+                    return self._reply(503, {"message": "unavailable"})
+                if form.get("MessagingServiceSid") != MESSAGING_SID or not form.get("Body"):
+                    return self._reply(400, {"code": 21602, "message": "Body is required"})
+                with state.lock:
+                    state.texts.append((form["To"], form["Body"]))
+                return self._reply(201, {"sid": f"SM{len(state.texts):032d}", "status": "queued"})
             base = f"/v2/Services/{SERVICE_SID}/"
             if self.path == base + "Verifications":
                 if state.fail_sends:

@@ -64,6 +64,8 @@ async def test_the_same_delivery_ten_times_at_once_changes_state_once(
     assert [r.status_code for r in responses] == [200] * 10
     assert await status_of(kit.db, invitation) == "confirmed"
     assert await kit.db.fetchval("SELECT count(*) FROM processed_webhook_events") == 1
+    told = await kit.db.fetch("SELECT kind FROM notifications WHERE kind LIKE 'payment_%'")
+    assert [r["kind"] for r in told] == ["payment_succeeded"]  # one notification
     before = await _payment(kit.db, intent_id)
     # Once more, later: still nothing new.
     assert (await deliver(kit.client, delivery)).status_code == 200
@@ -91,6 +93,10 @@ async def test_a_failed_payment_releases_the_seat_and_can_be_retried(
     fake.fail(intent_id, code="card_declined", decline_code="insufficient_funds")
     await deliver(kit.client, fake.event_for(intent_id, "payment_intent.payment_failed"))
     assert await status_of(kit.db, invitation) == "payment_failed"
+    told = await kit.db.fetchval(
+        "SELECT n.data->>'invitation_id' FROM notifications n WHERE n.kind = 'payment_failed'"
+    )
+    assert told == str(invitation)
     row = await kit.db.fetchrow(
         "SELECT status, failure_code FROM payments WHERE stripe_payment_intent_id = $1",
         intent_id,

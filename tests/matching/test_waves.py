@@ -71,6 +71,14 @@ async def test_publish_wave_invites_enough_to_fill_the_event(
     assert all(r["status"] == "sent" and r["wave"] == 1 and r["match_reason"] for r in rows)
     for r in rows:
         assert r["expires_at"] <= ev.starts_at - dt.timedelta(days=3)
+    # Each invitee is told, in the wave's own transaction, with the reason.
+    told = await db_conn.fetch(
+        "SELECT sp.id AS profile_id, n.data FROM notifications n "
+        "JOIN social_profiles sp ON sp.user_id = n.user_id WHERE n.kind = 'invitation_received'"
+    )
+    assert {t["profile_id"] for t in told} == {r["profile_id"] for r in rows}
+    reasons = {r["profile_id"]: r["match_reason"] for r in rows}
+    assert all(t["data"]["match_reason"] == reasons[t["profile_id"]] for t in told)
 
 
 async def test_running_the_wave_again_invites_nobody_more(
@@ -102,6 +110,10 @@ async def test_racing_workers_never_invite_anyone_twice_nor_too_many(
     rows = await invited(db_conn, ev.id)
     profile_ids = [r["profile_id"] for r in rows]
     assert len(profile_ids) == len(set(profile_ids)) == math.ceil(5 / PRIOR)
+    told = await db_conn.fetchval(
+        "SELECT count(*) FROM notifications WHERE kind = 'invitation_received'"
+    )
+    assert told == len(profile_ids)  # nobody told twice
     assert sorted(r.outcome for r in results) == ["covered", "covered", "covered", "invited"]
 
 

@@ -72,6 +72,8 @@ async def test_web_process_runs_the_queue_when_alone(
             "rematch_quiet_events",
             "event_lifecycle",
             "payments_sweep",
+            "notification_reminders",
+            "push_receipts",
         }
         for _ in range(50):
             rows = await db_conn.fetch("SELECT entrypoint FROM pgqueuer_schedules")

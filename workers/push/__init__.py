@@ -1,0 +1,1 @@
+"""Push notifications through Expo: the client, the shared rate gate."""
