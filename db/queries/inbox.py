@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 
@@ -18,15 +18,20 @@ COLUMNS = (
 )
 
 
+class Note(NamedTuple):
+    """What every copy of one notification holds."""
+
+    kind: str
+    category: str
+    title: str
+    body: str
+    data: Mapping[str, Any]
+
+
 async def insert(
     conn: asyncpg.Connection,
     user_ids: Sequence[uuid.UUID],
-    *,
-    kind: str,
-    category: str,
-    title: str,
-    body: str,
-    data: Mapping[str, Any],
+    note: Note,
     dedupe_key: str | None,
 ) -> list[uuid.UUID]:
     """One notification per user, each queued for delivery; users who already
@@ -44,11 +49,7 @@ async def insert(
         SELECT id, pg_notify($8, '') FROM made
         """,
         list(user_ids),
-        kind,
-        category,
-        title,
-        body,
-        data,
+        *note,
         dedupe_key,
         WAKE_CHANNEL,
     )
@@ -58,13 +59,9 @@ async def insert(
 async def insert_collapsing(
     conn: asyncpg.Connection,
     user_ids: Sequence[uuid.UUID],
+    note: Note,
     *,
-    kind: str,
-    category: str,
-    title: str,
-    body: str,
     summary: str,
-    data: Mapping[str, Any],
     collapse_key: str,
     repush: bool,
 ) -> list[uuid.UUID]:
@@ -93,11 +90,7 @@ async def insert_collapsing(
         SELECT id, pg_notify($10, '') FROM made
         """,
         list(user_ids),
-        kind,
-        category,
-        title,
-        body,
-        data,
+        *note,
         collapse_key,
         summary,
         repush,

@@ -37,27 +37,20 @@ async def notify_many(
     spec = CATALOG[kind]
     # Ids become strings so the app gets the same JSON from the inbox and the push.
     payload = {k: str(v) if isinstance(v, uuid.UUID) else v for k, v in data.items()}
-    title, body = spec.title(payload), spec.body(payload)
+    note = q.Note(
+        kind=kind,
+        category=spec.category,
+        title=spec.title(payload),
+        body=spec.body(payload),
+        data=payload,
+    )
     if spec.collapse is not None:
         return await q.insert_collapsing(
             conn,
             users,
-            kind=kind,
-            category=spec.category,
-            title=title,
-            body=body,
-            summary=spec.summary(payload) if spec.summary else body,
-            data=payload,
+            note,
+            summary=spec.summary(payload) if spec.summary else note.body,
             collapse_key=spec.collapse(payload),
             repush=spec.repush,
         )
-    return await q.insert(
-        conn,
-        users,
-        kind=kind,
-        category=spec.category,
-        title=title,
-        body=body,
-        data=payload,
-        dedupe_key=spec.dedupe(payload) if spec.dedupe else None,
-    )
+    return await q.insert(conn, users, note, spec.dedupe(payload) if spec.dedupe else None)
