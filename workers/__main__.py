@@ -6,7 +6,7 @@ import asyncio
 import signal
 import sys
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from db.pool import create_pool
 from realtime.fanout import Fanout, RedisFanout
@@ -16,6 +16,9 @@ from server.payments.plugin import build_gateway
 from server.settings import SettingsError, load_settings
 from workers.push.runtime import PushRuntime
 from workers.queue import build_queue, embedder_for
+
+# Callers wait for a free connection rather than fail when all are busy.
+REDIS_CONNECTIONS = 50
 
 
 async def _main() -> None:
@@ -30,7 +33,15 @@ async def _main() -> None:
     embedder = embedder_for(settings)
     gateway = build_gateway(settings)
     # Live notifications reach the web processes' connections through Redis.
-    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    redis = (
+        Redis(
+            connection_pool=BlockingConnectionPool.from_url(
+                settings.redis_url, max_connections=REDIS_CONNECTIONS, timeout=5
+            )
+        )
+        if settings.redis_url
+        else None
+    )
     fanout = RedisFanout(redis, settings.redis_key_prefix) if redis else Fanout()
     push = PushRuntime(pool, settings, fanout, redis or Presence(), redis)
     pgq = build_queue(pool, settings, embedder, gateway, push.expo)

@@ -18,20 +18,46 @@ _BOARD_MEMBERS = """
 """
 
 
-async def board_readers(
+async def board_post_audience(
     conn: asyncpg.Connection, event_id: uuid.UUID, author: uuid.UUID
-) -> list[uuid.UUID]:
-    """Host, collaborators and confirmed attendees but the author and anyone
-    the author may not reach (a block either way, an inactive account)."""
-    rows = await conn.fetch(
+) -> asyncpg.Record:
+    """(event_title, author_name, user_ids) for a new post: host, collaborators
+    and confirmed attendees but the author and anyone the author may not reach
+    (a block either way, an inactive account)."""
+    row: asyncpg.Record | None = await conn.fetchrow(
         f"""
-        SELECT m.user_id FROM ({_BOARD_MEMBERS}) AS m(user_id)
-        WHERE m.user_id <> $2 AND user_visible_to(m.user_id, $2)
+        SELECT e.title AS event_title,
+               (SELECT coalesce(sp.preferred_name, sp.first_name, 'Someone') FROM social_profiles sp
+                WHERE sp.user_id = $2) AS author_name,
+               ARRAY(SELECT m.user_id FROM ({_BOARD_MEMBERS}) AS m(user_id)
+                     WHERE m.user_id <> $2 AND user_visible_to(m.user_id, $2)) AS user_ids
+        FROM events e WHERE e.id = $1
         """,
         event_id,
         author,
     )
-    return [r["user_id"] for r in rows]
+    assert row is not None
+    return row
+
+
+async def message_recipient(
+    conn: asyncpg.Connection, conversation_id: uuid.UUID, sender: uuid.UUID
+) -> asyncpg.Record | None:
+    """(user_id, sender_name) of the other participant, if the sender may reach them."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        """
+        SELECT other.user_id, coalesce(me.preferred_name, me.first_name, 'Someone') AS sender_name
+        FROM conversation_participants mine
+        JOIN social_profiles me ON me.id = mine.profile_id AND me.user_id = $2
+        JOIN conversation_participants theirs
+          ON theirs.conversation_id = mine.conversation_id AND theirs.profile_id <> mine.profile_id
+        JOIN social_profiles other ON other.id = theirs.profile_id
+        WHERE mine.conversation_id = $1 AND user_visible_to(other.user_id, $2)
+        """,
+        conversation_id,
+        sender,
+    )
+    return row
 
 
 async def invitees(

@@ -154,7 +154,11 @@ class PushSender:
         if not rows:
             return 0
         deliveries = [msgspec.convert(dict(r), Delivery) for r in rows]
-        await asyncio.gather(*(self._live(d) for d in deliveries if d.active))
+        # One at a time: a round's 500 publishes at once would exhaust the
+        # Redis client's connection pool (and drop frames).
+        for d in deliveries:
+            if d.active:
+                await self._live(d)
         pushes = [m for d in deliveries for m in await self._messages(d)]
         results = await self._push(pushes)
         for d in deliveries:
