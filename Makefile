@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench-rest bench-matching bench-fanout migrate worker demo
+.PHONY: run test lint bench-rest bench-matching bench-push bench-fanout migrate worker demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ bench-rest: $(VENV)/.installed
 
 bench-matching: $(VENV)/.installed
 	$(BIN)/python bench/matching.py $(BENCH_ARGS)
+
+bench-push: $(VENV)/.installed
+	$(BIN)/python bench/push.py $(BENCH_ARGS)
 
 bench-fanout: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
