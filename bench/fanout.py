@@ -73,6 +73,8 @@ P99_LIMIT_MS = 200.0
 GOAL_OVER_CHANNELS = 3.0
 GOAL_UNDER_CEILING = 2.0
 GOAL_KB_PER_CONNECTION = 40.0
+# Momento's WebSocket options as the Procfile's `web` process runs it in production.
+PROCFILE_WS_OPTIONS = ["--ws-per-message-deflate", "false", "--ws-max-size", "1048576"]
 ZERO_MASK = b"\x00\x00\x00\x00"  # a legal mask key: the server still unmasks every frame
 SERVERS = ("momento", "channels", "websockets")
 LABELS = {
@@ -1415,7 +1417,7 @@ def main(argv: list[str] | None = None) -> int:
                     started(
                         Server(
                             f"momento-{i}",
-                            [*uvicorn, "--factory", "server.app:create_app"],
+                            [*uvicorn, *PROCFILE_WS_OPTIONS, "--factory", "server.app:create_app"],
                             env,
                             tmp / f"momento-{i}.log",
                         )

@@ -28,7 +28,6 @@ import msgspec
 import structlog
 from litestar.connection import WebSocket
 
-from db.queries import safety as safety_q
 from realtime import channels, frames
 from realtime.channels import Channel, parse_channel, user_channel
 from realtime.config import MAX_FRAME_BYTES
@@ -40,7 +39,6 @@ from server.errors import ApiError
 logger = structlog.get_logger(__name__)
 
 CONNECTION_WINDOW_SECONDS = 10
-USER_WINDOW_SECONDS = 60
 HEARTBEAT_MISSES_BEFORE_CLOSE = 3
 CLOSE_WAIT_SECONDS = 10.0
 
@@ -137,9 +135,6 @@ class Connection:
         self._user_channel = user_channel(identity.user_id)
         self.channels: dict[str, ChannelState] = {}
         self.queue = SendQueue(hub.config.send_queue_size)
-        # Author profile -> whether this user may see them (no block, active);
-        # forgotten on every subscribe.
-        self._visible: dict[uuid.UUID, bool] = {}
         self._own_profiles: set[uuid.UUID] = set()
         self.closing: int | None = None
         self._last_heard = time.monotonic()
@@ -241,7 +236,12 @@ class Connection:
         try:
             while True:
                 delivery = await self.queue.get()
-                if delivery.author is not None and not await self._may_see(delivery.author):
+                author = delivery.author
+                if (
+                    author is not None
+                    and author not in self._own_profiles
+                    and not await self.hub.visibility.may_see(self.user_id, author)
+                ):
                     continue
                 await self.socket.send_text(delivery.frame)
         except asyncio.CancelledError:
@@ -251,19 +251,6 @@ class Connection:
             # connection cannot go on, and the app resumes by seq.
             logger.info("websocket writer stopped", error=repr(exc))
             self.close(1011, "server error")
-
-    async def _may_see(self, author: uuid.UUID) -> bool:
-        if author in self._own_profiles:
-            return True
-        visible = self._visible.get(author)
-        if visible is None:
-            async with self.hub.pool.acquire() as conn:
-                owner = await safety_q.profile_owner(conn, author)
-                visible = owner is not None and await safety_q.user_visible_to(
-                    conn, self.user_id, owner
-                )
-            self._visible[author] = visible
-        return visible
 
     # ── Live delivery (the fan-out's Listener) ──
 
@@ -423,13 +410,8 @@ class Connection:
         self._window_count += 1
         if self._window_count > config.frames_per_connection_per_10s:
             return False
-        verdict = await self.hub.limiter.hit(
-            "ws-frames",
-            str(self.user_id),
-            limit=config.frames_per_user_per_minute,
-            window_seconds=USER_WINDOW_SECONDS,
-        )
-        return verdict.allowed
+        # Counted here, settled with the other processes in batches (realtime/limits.py).
+        return await self.hub.frames.spend(self.user_id)
 
     async def _handle(self, frame: frames.ClientFrame) -> None:
         match frame:
@@ -470,7 +452,7 @@ class Connection:
         if profile_id is None:
             raise ApiError(403, "forbidden", "This channel is not yours to follow")
         self._own_profiles.add(profile_id)
-        self._visible.clear()
+        self.hub.visibility.forget_reader(self.user_id)
         state = ChannelState(channel, profile_id)
         old = self.channels.get(name)
         self.channels[name] = state

@@ -7,7 +7,9 @@ LISTENs to the same notifications the session cache does (0006: a session
 revoked, a user suspended or deleted) and checks that user's connections
 again, closing with 4001 the ones that no longer stand. While that LISTEN
 connection is down, a change takes effect at the connection's next `auth`
-or at its token's expiry at the latest.
+or at its token's expiry at the latest. The same connection LISTENs to
+block changes (0011), which with the sign-in changes keep `visibility`
+(realtime/visibility.py) honest.
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ import structlog
 
 from realtime.config import RealtimeConfig
 from realtime.fanout import Fanout
+from realtime.limits import FrameBudget
 from realtime.presence import Presence
+from realtime.visibility import Visibility
 from server.auth.middleware import check_holder, verify_bearer
 from server.auth.session_cache import CHANNEL as SIGN_IN_CHANGES
 from server.auth.session_cache import SessionCache
 from server.auth.tokens import Identity, TokenService
 from server.errors import ApiError
-from server.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
     from realtime.connection import Connection
@@ -41,6 +44,7 @@ DRAIN_SECONDS = 5.0
 # Longest wait for each background task or cleanup step when stopping.
 STOP_SECONDS = 5.0
 LISTEN_RETRY_SECONDS = 1.0
+BLOCK_CHANGES = "momento_blocks_changed"
 
 
 class Hub:
@@ -50,7 +54,7 @@ class Hub:
         fanout: Fanout,
         presence: Presence,
         pool: asyncpg.Pool,
-        limiter: RateLimiter,
+        frames: FrameBudget,
         tokens: TokenService,
         sessions: SessionCache,
         database_url: str,
@@ -59,7 +63,9 @@ class Hub:
         self.fanout = fanout
         self.presence = presence
         self.pool = pool
-        self.limiter = limiter
+        # The per-user frame limit and who may see whom, for every connection here.
+        self.frames = frames
+        self.visibility = Visibility(pool)
         self._tokens = tokens
         self._sessions = sessions
         self._database_url = database_url
@@ -92,6 +98,8 @@ class Hub:
             mine.discard(connection)
             if not mine:
                 del self._by_user[connection.user_id]
+                self.frames.forget(connection.user_id)
+                self.visibility.forget_reader(connection.user_id)
         if not self.connections:
             self._empty.set()
 
@@ -142,8 +150,13 @@ class Hub:
             lost = asyncio.Event()
             conn.add_termination_listener(lambda *_: lost.set())
             await conn.add_listener(SIGN_IN_CHANGES, self._sign_in_changed)
+            await conn.add_listener(BLOCK_CHANGES, self._block_changed)
+            self.visibility.remembering = True
             await lost.wait()
         finally:
+            # Changes may go unheard from now on: remember nothing until back.
+            self.visibility.remembering = False
+            self.visibility.forget_all()
             # terminate(), not close(): this also runs on cancellation at shutdown,
             # where waiting for the server's goodbye could hang.
             if not conn.is_closed():
@@ -151,13 +164,26 @@ class Hub:
 
     def _sign_in_changed(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         try:
-            affected = tuple(self._by_user.get(uuid.UUID(payload), ()))
+            user_id = uuid.UUID(payload)
         except ValueError:
+            self.visibility.forget_all()
             affected = tuple(self.connections)
+        else:
+            self.visibility.forget_user(user_id)
+            affected = tuple(self._by_user.get(user_id, ()))
         for connection in affected:
             task = asyncio.create_task(self._recheck(connection))
             self._rechecks.add(task)
             task.add_done_callback(self._rechecks.discard)
+
+    def _block_changed(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        try:
+            users = [uuid.UUID(part) for part in payload.split()]
+        except ValueError:
+            self.visibility.forget_all()
+            return
+        for user_id in users:
+            self.visibility.forget_user(user_id)
 
     async def _recheck(self, connection: Connection) -> None:
         try:

@@ -17,15 +17,19 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import SkipValidation
 from litestar.plugins import InitPluginProtocol
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from realtime.config import RealtimeConfig
 from realtime.fanout import Fanout, RedisFanout
 from realtime.hub import Hub
+from realtime.limits import WINDOW_SECONDS, FrameBudget
 from realtime.presence import Presence, RedisPresence
 from server.settings import Settings
+
+REDIS_CONNECTIONS = 100
+REDIS_POOL_WAIT_SECONDS = 5.0
 
 # A class with subclasses, not something the signature model should check.
 RealtimeFanout = NamedDependency[SkipValidation[Fanout]]
@@ -49,12 +53,19 @@ class RealtimePlugin(InitPluginProtocol):
         if self.settings.redis_url:
             # Its own client: short timeouts (a publish must not hang a request
             # while Redis is away) and one quick retry; the fan-out handles the rest.
-            redis = Redis.from_url(
-                self.settings.redis_url,
-                health_check_interval=10,
-                socket_connect_timeout=2,
-                socket_timeout=5,
-                retry=Retry(NoBackoff(), 1),
+            # A blocking pool: when thousands of sockets close at once, their
+            # presence and frame-count updates wait for a connection instead of
+            # failing with "Too many connections".
+            redis = Redis.from_pool(
+                BlockingConnectionPool.from_url(
+                    self.settings.redis_url,
+                    max_connections=REDIS_CONNECTIONS,
+                    timeout=REDIS_POOL_WAIT_SECONDS,
+                    health_check_interval=10,
+                    socket_connect_timeout=2,
+                    socket_timeout=5,
+                    retry=Retry(NoBackoff(), 1),
+                )
             )
             prefix = self.settings.redis_key_prefix
             fanout = RedisFanout(redis, prefix)
@@ -67,7 +78,12 @@ class RealtimePlugin(InitPluginProtocol):
             fanout,
             presence,
             app.state.db_pool,
-            app.state.rate_limiter,
+            FrameBudget(
+                redis,
+                self.settings.redis_key_prefix,
+                self.config.frames_per_user_per_minute,
+                WINDOW_SECONDS,
+            ),
             app.state.tokens,
             app.state.auth.sessions,
             self.settings.database_url,

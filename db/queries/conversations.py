@@ -30,6 +30,9 @@ _MY_CONVERSATIONS = """
 _VISIBLE = "user_visible_to($1, osp.user_id)"
 _LAST_MESSAGE = "LEFT JOIN messages m ON m.conversation_id = c.id AND m.seq = c.last_seq"
 
+# The caller's ($1) profile id in the conversation ($2): see member.
+_MEMBER = f"SELECT mine.profile_id {_MY_CONVERSATIONS} WHERE {_VISIBLE} AND c.id = $2"
+
 _CONVERSATION_COLUMNS = """
     c.id, c.created_at, c.last_activity_at, c.last_seq,
     mine.last_read_seq, other.last_read_seq AS other_last_read_seq,
@@ -40,17 +43,10 @@ _CONVERSATION_COLUMNS = """
 
 
 async def member(
-    conn: asyncpg.Connection, user_id: uuid.UUID, conversation_id: uuid.UUID, *, lock: bool = False
+    conn: asyncpg.Connection, user_id: uuid.UUID, conversation_id: uuid.UUID
 ) -> uuid.UUID | None:
-    """The caller's profile id in this conversation, if it exists for them. `lock`
-    holds the conversation row until the transaction ends (messages take their
-    `seq` under it)."""
-    profile_id: uuid.UUID | None = await conn.fetchval(
-        f"SELECT mine.profile_id {_MY_CONVERSATIONS} WHERE {_VISIBLE} AND c.id = $2"
-        + (" FOR UPDATE OF c" if lock else ""),
-        user_id,
-        conversation_id,
-    )
+    """The caller's profile id in this conversation, if it exists for them."""
+    profile_id: uuid.UUID | None = await conn.fetchval(_MEMBER, user_id, conversation_id)
     return profile_id
 
 
@@ -175,48 +171,53 @@ async def insert_conversation(
     return conversation_id
 
 
-async def message_by_client_id(
-    conn: asyncpg.Connection, sender_profile_id: uuid.UUID, client_id: uuid.UUID
-) -> asyncpg.Record | None:
-    """The sender's message with this idempotency key, in whichever conversation."""
-    row: asyncpg.Record | None = await conn.fetchrow(
-        f"SELECT {MESSAGE_COLUMNS} FROM messages m "
-        "WHERE m.sender_profile_id = $1 AND m.client_id = $2",
-        sender_profile_id,
-        client_id,
-    )
-    return row
-
-
-async def insert_message(
+async def append_message(
     conn: asyncpg.Connection,
+    user_id: uuid.UUID,
     conversation_id: uuid.UUID,
-    sender_profile_id: uuid.UUID,
-    content: str,
+    content: str | None,
     client_id: uuid.UUID | None,
 ) -> asyncpg.Record:
-    """Take the conversation's next `seq`, store the message with it, and move the
-    sender's read marker to it (writing means having read). The caller holds the
-    conversation row lock, so seqs commit in order without gaps."""
+    """One statement, one round trip: `member_profile_id` (the caller's profile
+    id in the conversation as `member` finds it, NULL when it does not exist for
+    them), and a message: the caller's message with this client_id if there is
+    one (in whichever conversation), else, when `content` is given and the
+    conversation exists for them, a new message with the conversation's next
+    `seq` (`created` true), which also moves the sender's read marker to it
+    (writing means having read). The seq is taken by an UPDATE of the
+    conversation row, whose lock makes concurrent messages wait their turn and
+    commit in order; a message that fails rolls its seq back, so seqs have no
+    gaps. A retry racing the first try with the same client_id fails on the
+    unique key (the first is not in this statement's snapshot): run it again to
+    find the first."""
     row: asyncpg.Record | None = await conn.fetchrow(
         f"""
-        WITH s AS (
+        WITH sender AS ({_MEMBER}),
+        earlier AS (
+            SELECT * FROM messages
+            WHERE sender_profile_id = (SELECT profile_id FROM sender) AND client_id = $4
+        ), s AS (
             UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = now()
-            WHERE id = $1
+            WHERE id = $2 AND $3::text IS NOT NULL
+              AND EXISTS (SELECT 1 FROM sender) AND NOT EXISTS (SELECT 1 FROM earlier)
             RETURNING last_seq
-        ), m AS (
+        ), new AS (
             INSERT INTO messages (conversation_id, sender_profile_id, content, seq, client_id)
-            SELECT $1, $2, $3, s.last_seq, $4 FROM s
+            SELECT $2, sender.profile_id, $3, s.last_seq, $4 FROM s, sender
             RETURNING *
         ), r AS (
-            UPDATE conversation_participants cp SET last_read_seq = m.seq
-            FROM m
-            WHERE cp.conversation_id = $1 AND cp.profile_id = $2 AND cp.last_read_seq < m.seq
+            UPDATE conversation_participants cp SET last_read_seq = new.seq
+            FROM new
+            WHERE cp.conversation_id = $2 AND cp.profile_id = new.sender_profile_id
+              AND cp.last_read_seq < new.seq
         )
-        SELECT {MESSAGE_COLUMNS} FROM m
+        SELECT (SELECT profile_id FROM sender) AS member_profile_id,
+               EXISTS (SELECT 1 FROM new) AS created, {MESSAGE_COLUMNS}
+        FROM (SELECT 1) one
+        LEFT JOIN (SELECT * FROM new UNION ALL SELECT * FROM earlier) m ON true
         """,
+        user_id,
         conversation_id,
-        sender_profile_id,
         content,
         client_id,
     )

@@ -7,6 +7,7 @@ visible to the viewer (`user_visible_to`: active, no block either way).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 import asyncpg
 
@@ -23,66 +24,74 @@ _POST_JOINS = """
     JOIN events e ON e.id = p.event_id
     JOIN host_profiles hp ON hp.id = e.host_id
 """
+# The caller's ($1) standing on the event ($2): see board_member.
+_MEMBER = f"""
+    SELECT e.status, {viewer_role_sql("$1")} AS viewer_role,
+           (SELECT me.id FROM social_profiles me WHERE me.user_id = $1) AS profile_id
+    FROM events e JOIN host_profiles hp ON hp.id = e.host_id
+    WHERE e.id = $2
+"""
 
 
 async def board_member(
-    conn: asyncpg.Connection, user_id: uuid.UUID, event_id: uuid.UUID, *, lock: bool = False
+    conn: asyncpg.Connection, user_id: uuid.UUID, event_id: uuid.UUID
 ) -> asyncpg.Record | None:
     """The event's status, the caller's role in it (`viewer_role_sql`) and their
-    social profile id; None when there is no such event. `lock` holds the event
-    row until the transaction ends (posts take their `seq` under it)."""
-    row: asyncpg.Record | None = await conn.fetchrow(
-        f"""
-        SELECT e.status, {viewer_role_sql("$1")} AS viewer_role,
-               (SELECT me.id FROM social_profiles me WHERE me.user_id = $1) AS profile_id
-        FROM events e JOIN host_profiles hp ON hp.id = e.host_id
-        WHERE e.id = $2
-        {"FOR UPDATE OF e" if lock else ""}
-        """,
-        user_id,
-        event_id,
-    )
+    social profile id; None when there is no such event."""
+    row: asyncpg.Record | None = await conn.fetchrow(_MEMBER, user_id, event_id)
     return row
 
 
-async def post_by_client_id(
-    conn: asyncpg.Connection, user_id: uuid.UUID, client_id: uuid.UUID
-) -> asyncpg.Record | None:
-    """The caller's post with this idempotency key, on whichever event."""
-    row: asyncpg.Record | None = await conn.fetchrow(
-        f"SELECT {_POST_COLUMNS} FROM event_posts p {_POST_JOINS} "
-        "WHERE p.user_id = $1 AND p.client_id = $2",
-        user_id,
-        client_id,
-    )
-    return row
-
-
-async def insert_post(
+async def append_post(
     conn: asyncpg.Connection,
-    event_id: uuid.UUID,
     user_id: uuid.UUID,
-    content: str,
+    event_id: uuid.UUID,
+    content: str | None,
     client_id: uuid.UUID | None,
+    roles: Iterable[str],
 ) -> asyncpg.Record:
-    """Take the event's next `seq` and store the post with it, in one statement.
-    The caller holds the event row lock, so seqs commit in order without gaps."""
+    """One statement, one round trip: the caller's standing on the event (the
+    columns of board_member, NULL when there is no such event), and a post:
+    the caller's post with this client_id if there is one (on whichever event),
+    else, when `content` is given and the caller may post (a role in `roles`,
+    the event not a draft, a social profile), a new post with the event's next
+    `seq`, with `created` true. The seq is taken by an UPDATE of the event row,
+    whose lock makes concurrent posts wait their turn and commit in order; a
+    post that fails rolls its seq back, so seqs have no gaps. A retry racing the
+    first try with the same client_id fails on the unique key (the first is not
+    in this statement's snapshot): run it again to find the first."""
     row: asyncpg.Record | None = await conn.fetchrow(
         f"""
-        WITH s AS (
-            UPDATE events SET last_post_seq = last_post_seq + 1 WHERE id = $1
+        WITH m AS ({_MEMBER}),
+        earlier AS (
+            SELECT * FROM event_posts WHERE user_id = $1 AND client_id = $4
+        ), s AS (
+            UPDATE events SET last_post_seq = last_post_seq + 1
+            WHERE id = $2 AND $3::text IS NOT NULL
+              AND EXISTS (
+                  SELECT 1 FROM m WHERE m.viewer_role = ANY ($5::text[])
+                    AND m.status <> 'draft' AND m.profile_id IS NOT NULL)
+              AND NOT EXISTS (SELECT 1 FROM earlier)
             RETURNING last_post_seq
-        ), p AS (
+        ), new AS (
             INSERT INTO event_posts (event_id, user_id, content, seq, client_id)
-            SELECT $1, $2, $3, s.last_post_seq, $4 FROM s
+            SELECT $2, $1, $3, s.last_post_seq, $4 FROM s
             RETURNING *
         )
-        SELECT {_POST_COLUMNS} FROM p {_POST_JOINS}
+        SELECT m.status, m.viewer_role, m.profile_id,
+               EXISTS (SELECT 1 FROM new) AS created, post.*
+        FROM (SELECT 1) one
+        LEFT JOIN m ON true
+        LEFT JOIN (
+            SELECT {_POST_COLUMNS}
+            FROM (SELECT * FROM new UNION ALL SELECT * FROM earlier) p {_POST_JOINS}
+        ) post ON true
         """,
-        event_id,
         user_id,
+        event_id,
         content,
         client_id,
+        list(roles),
     )
     assert row is not None
     return row

@@ -8,9 +8,10 @@ route. Posts whose author is not visible to the reader (a block either way,
 a suspended account) are never returned to that reader.
 
 Each post takes the event's next `seq` under the event row lock, so seqs are
-gap-free and commit in order. Deleting blanks a post but keeps its row and
-`seq`: the REST list leaves deleted posts out, replay (`posts_since`) returns
-them as tombstones (`deleted: true`, `content: null`).
+gap-free and commit in order (one statement: server/boards/sequenced.py).
+Deleting blanks a post but keeps its row and `seq`: the REST list leaves
+deleted posts out, replay (`posts_since`) returns them as tombstones
+(`deleted: true`, `content: null`).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ import asyncpg
 import msgspec
 
 from db.queries import posts as q
-from server.boards.checks import clamp_seq, clean_content, client_id_conflict
+from server.boards.checks import clamp_seq
 from server.boards.schemas import Post
+from server.boards.sequenced import append
 from server.errors import ApiError
 from server.pagination import Page, PageParams, decode_cursor, make_page
 from server.profiles.service import require_profile_id
@@ -38,10 +40,15 @@ def _post(row: asyncpg.Record) -> Post:
     return msgspec.convert(dict(row), Post)
 
 
-async def _member(
-    conn: asyncpg.Connection, user_id: uuid.UUID, event_id: uuid.UUID, *, lock: bool = False
+async def _member(conn: asyncpg.Connection, user_id: uuid.UUID, event_id: uuid.UUID) -> uuid.UUID:
+    return await _admitted(conn, user_id, await q.board_member(conn, user_id, event_id))
+
+
+async def _admitted(
+    conn: asyncpg.Connection, user_id: uuid.UUID, row: asyncpg.Record | None
 ) -> uuid.UUID:
-    row = await q.board_member(conn, user_id, event_id, lock=lock)
+    """The caller's social profile id from their standing (board_member's columns),
+    or the refusal."""
     if row is None or row["viewer_role"] is None:
         raise _not_found()
     if row["viewer_role"] not in BOARD_ROLES:
@@ -84,21 +91,15 @@ async def create_post(
     """Store a post; (post, newly created). A retry with the same client_id returns
     the first post. Raises ApiError on refusal (see require_board; 422
     `invalid_content`; 409 `client_id_conflict` for a client_id used elsewhere)."""
-    async with conn.transaction():
-        # The lock also orders retries of one client_id: the second sees the first.
-        await _member(conn, user_id, event_id, lock=True)
-        text = clean_content(content)
-        if client_id is not None:
-            existing = await q.post_by_client_id(conn, user_id, client_id)
-            if existing is not None:
-                if existing["event_id"] != event_id:
-                    raise client_id_conflict()
-                return _post(existing), False
-        try:
-            row = await q.insert_post(conn, event_id, user_id, text, client_id)
-        except asyncpg.UniqueViolationError:
-            raise client_id_conflict() from None  # taken meanwhile on another event
-    return _post(row), True
+    row, created = await append(
+        conn,
+        event_id,
+        "event_id",
+        content,
+        store=lambda text: q.append_post(conn, user_id, event_id, text, client_id, BOARD_ROLES),
+        admit=lambda row: _admitted(conn, user_id, row),
+    )
+    return _post(row), created
 
 
 async def list_posts(

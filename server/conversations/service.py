@@ -7,7 +7,8 @@ block either way, or a suspended account, makes it 404 for both, with no
 messages in or out.
 
 Each message takes the conversation's next `seq` under the conversation row
-lock, so seqs are gap-free and commit in order. Read markers only move
+lock, so seqs are gap-free and commit in order (one statement:
+server/boards/sequenced.py). Read markers only move
 forward; sending moves the sender's marker to their message, so
 `unread_count` is `last_seq - last_read_seq`.
 """
@@ -21,7 +22,8 @@ import asyncpg
 import msgspec
 
 from db.queries import conversations as q
-from server.boards.checks import clamp_seq, clean_content, client_id_conflict
+from server.boards.checks import clamp_seq
+from server.boards.sequenced import append
 from server.conversations.schemas import Conversation, Message
 from server.errors import ApiError
 from server.pagination import Page, PageParams, decode_cursor, make_page
@@ -135,23 +137,20 @@ async def create_message(
     """Store a message; (message, newly created). A retry with the same client_id
     returns the first message. Raises ApiError: 404 `not_found`, 422
     `invalid_content`, 409 `client_id_conflict` (the client_id was used elsewhere)."""
-    async with conn.transaction():
-        # The lock also orders retries of one client_id: the second sees the first.
-        sender = await q.member(conn, user_id, conversation_id, lock=True)
-        if sender is None:
-            raise _not_found()
-        text = clean_content(content)
-        if client_id is not None:
-            existing = await q.message_by_client_id(conn, sender, client_id)
-            if existing is not None:
-                if existing["conversation_id"] != conversation_id:
-                    raise client_id_conflict()
-                return _message(existing), False
-        try:
-            row = await q.insert_message(conn, conversation_id, sender, text, client_id)
-        except asyncpg.UniqueViolationError:
-            raise client_id_conflict() from None  # taken meanwhile in another conversation
-    return _message(row), True
+    row, created = await append(
+        conn,
+        conversation_id,
+        "conversation_id",
+        content,
+        store=lambda text: q.append_message(conn, user_id, conversation_id, text, client_id),
+        admit=_admitted,
+    )
+    return _message(row), created
+
+
+async def _admitted(row: asyncpg.Record) -> None:
+    if row["member_profile_id"] is None:
+        raise _not_found()
 
 
 async def list_messages(

@@ -285,6 +285,34 @@ async def test_people_with_a_block_are_not_delivered_live(
     await attendee.nothing()  # nor the other way round
 
 
+async def test_a_block_made_mid_session_hides_live_items_at_once(
+    serve: Serve, ws: Connect, board: Board, db_conn: asyncpg.Connection
+) -> None:
+    live = await serve()
+    attendee, other = await ws(live, board.attendee), await ws(live, board.other)
+    for client in (attendee, other):
+        await client.subscribe(board.channel)
+    await other.send(op="send", channel=board.channel, content="Before", ref=1)
+    assert (await attendee.expect("message"))["seq"] == 1  # seen, and remembered
+    await other.expect("ack")
+    await other.expect("message")
+    await block(db_conn, board.attendee, board.other)
+    # The block's notification reaches the process (no resubscribe needed).
+    visibility = live.app.state.realtime.visibility
+    reader, author = uuid.UUID(board.attendee["user_id"]), uuid.UUID(board.other["user_id"])
+
+    async def forgotten() -> bool:
+        return not visibility.remembers(reader, author)
+
+    await until(forgotten)
+    await other.send(op="send", channel=board.channel, content="After", ref=2)
+    assert (await other.expect("ack"))["seq"] == 2
+    host = await ws(live, board.host)
+    await host.subscribe(board.channel, since=2)
+    await host.send(op="send", channel=board.channel, content="Host", ref=3)
+    assert (await attendee.expect("message"))["seq"] == 3  # nothing from the blocked before it
+
+
 async def test_notifications_reach_every_connection_of_their_user(
     serve: Serve, ws: Connect, chat: Chat
 ) -> None:

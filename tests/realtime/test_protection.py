@@ -14,6 +14,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from realtime.config import RealtimeConfig
+from realtime.limits import SETTLE_EVERY
 from tests.realtime.conftest import Board, Chat, Connect, Serve, Socket, seqs
 
 GENEROUS = {"frames_per_connection_per_10s": 100_000, "frames_per_user_per_minute": 100_000}
@@ -73,6 +74,29 @@ async def test_a_user_flooding_from_several_connections_is_closed_with_4029(
     for _ in range(20):
         await tablet.send(op="ping")
     assert await tablet.closed() == 4029
+
+
+async def test_a_user_flooding_through_two_processes_is_closed_with_4029(
+    serve: Serve, ws: Connect, chat: Chat
+) -> None:
+    # Two apps on one Redis are two processes; each settles its count in batches.
+    config = RealtimeConfig(frames_per_user_per_minute=30)
+    first, second = await serve(config), await serve(config)
+    phone, tablet = await ws(first, chat.me), await ws(second, chat.me)
+    for _ in range(15):
+        await phone.send(op="ping")
+        assert await phone.recv() == {"type": "pong"}
+    # Refused at the latest SETTLE_EVERY frames per process past the limit.
+    for _ in range(15 + 2 * SETTLE_EVERY):
+        await tablet.send(op="ping")
+    assert await tablet.closed() == 4029
+    # The first process hears of it by its next settlement at the latest.
+    for _ in range(SETTLE_EVERY):
+        await phone.send(op="ping")
+    assert await phone.closed() == 4029
+    friend = await ws(second, chat.friend)
+    await friend.send(op="ping")
+    assert await friend.recv() == {"type": "pong"}
 
 
 async def test_quiet_clients_are_pinged_and_silent_ones_closed(
