@@ -8,54 +8,76 @@ from datetime import datetime
 
 import asyncpg
 
-_BOARD_MEMBERS = """
-    SELECT hp.user_id FROM events e JOIN host_profiles hp ON hp.id = e.host_id WHERE e.id = $1
-    UNION
-    SELECT c.user_id FROM event_collaborators c WHERE c.event_id = $1 AND c.user_id IS NOT NULL
-    UNION
-    SELECT sp.user_id FROM invitations i JOIN social_profiles sp ON sp.id = i.profile_id
-    WHERE i.event_id = $1 AND i.status = 'confirmed'
-"""
+
+def _board_members(event: str) -> str:
+    """Host, collaborators and confirmed attendees of the event `event` names."""
+    return f"""
+        SELECT hp.user_id FROM events he JOIN host_profiles hp ON hp.id = he.host_id
+        WHERE he.id = {event}
+        UNION
+        SELECT c.user_id FROM event_collaborators c
+        WHERE c.event_id = {event} AND c.user_id IS NOT NULL
+        UNION
+        SELECT sp.user_id FROM invitations i JOIN social_profiles sp ON sp.id = i.profile_id
+        WHERE i.event_id = {event} AND i.status = 'confirmed'
+    """
 
 
-async def board_post_audience(
-    conn: asyncpg.Connection, event_id: uuid.UUID, author: uuid.UUID
-) -> asyncpg.Record:
-    """(event_title, author_name, user_ids) for a new post: host, collaborators
-    and confirmed attendees but the author and anyone the author may not reach
-    (a block either way, an inactive account)."""
+_NAME = "coalesce(sp.preferred_name, sp.first_name, 'Someone')"
+
+
+async def take_sources(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    """Remove and return up to `limit` queued new items: (kind, item_id). Call in
+    the transaction that notifies them, so they come back if it fails."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """
+        DELETE FROM notification_sources WHERE id IN (
+            SELECT id FROM notification_sources ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+        )
+        RETURNING kind, item_id
+        """,
+        limit,
+    )
+    return rows
+
+
+async def post_notice(conn: asyncpg.Connection, post_id: uuid.UUID) -> asyncpg.Record | None:
+    """What a new post's notification needs: (event_id, event_title, author_name,
+    content, user_ids), the readers being the board's members but the author and
+    anyone the author may not reach (a block either way, an inactive account).
+    None once the post is gone or deleted."""
     row: asyncpg.Record | None = await conn.fetchrow(
         f"""
-        SELECT e.title AS event_title,
-               (SELECT coalesce(sp.preferred_name, sp.first_name, 'Someone') FROM social_profiles sp
-                WHERE sp.user_id = $2) AS author_name,
-               ARRAY(SELECT m.user_id FROM ({_BOARD_MEMBERS}) AS m(user_id)
-                     WHERE m.user_id <> $2 AND user_visible_to(m.user_id, $2)) AS user_ids
-        FROM events e WHERE e.id = $1
+        SELECT p.event_id, e.title AS event_title, p.content,
+               (SELECT {_NAME} FROM social_profiles sp WHERE sp.user_id = p.user_id)
+                   AS author_name,
+               ARRAY(SELECT m.user_id FROM ({_board_members("p.event_id")}) AS m(user_id)
+                     WHERE m.user_id <> p.user_id AND user_visible_to(m.user_id, p.user_id))
+                   AS user_ids
+        FROM event_posts p JOIN events e ON e.id = p.event_id
+        WHERE p.id = $1 AND p.deleted_at IS NULL
         """,
-        event_id,
-        author,
+        post_id,
     )
-    assert row is not None
     return row
 
 
-async def message_recipient(
-    conn: asyncpg.Connection, conversation_id: uuid.UUID, sender: uuid.UUID
-) -> asyncpg.Record | None:
-    """(user_id, sender_name) of the other participant, if the sender may reach them."""
+async def message_notice(conn: asyncpg.Connection, message_id: uuid.UUID) -> asyncpg.Record | None:
+    """What a new message's notification needs: (conversation_id, sender_name,
+    content, user_id of the other participant), or None when the recipient may
+    not hear from the sender (a block either way, an inactive account)."""
     row: asyncpg.Record | None = await conn.fetchrow(
-        """
-        SELECT other.user_id, coalesce(me.preferred_name, me.first_name, 'Someone') AS sender_name
-        FROM conversation_participants mine
-        JOIN social_profiles me ON me.id = mine.profile_id AND me.user_id = $2
+        f"""
+        SELECT m.conversation_id, m.content, {_NAME} AS sender_name, other.user_id
+        FROM messages m
+        JOIN social_profiles sp ON sp.id = m.sender_profile_id
         JOIN conversation_participants theirs
-          ON theirs.conversation_id = mine.conversation_id AND theirs.profile_id <> mine.profile_id
+          ON theirs.conversation_id = m.conversation_id
+         AND theirs.profile_id <> m.sender_profile_id
         JOIN social_profiles other ON other.id = theirs.profile_id
-        WHERE mine.conversation_id = $1 AND user_visible_to(other.user_id, $2)
+        WHERE m.id = $1 AND user_visible_to(other.user_id, sp.user_id)
         """,
-        conversation_id,
-        sender,
+        message_id,
     )
     return row
 

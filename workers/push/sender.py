@@ -40,6 +40,7 @@ from db.queries import push as q
 from realtime.fanout import Fanout
 from realtime.presence import Presence, is_watching
 from server.notifications.catalog import CATALOG, Kind
+from server.notifications.items import notify_new_items
 from server.notifications.settings import DEFAULTS, Category
 from server.notifications.sms import SmsUnavailable, TextSender, sms_text
 from workers.push.expo import ExpoClient, PushMessage, PushRejected, PushUnavailable, Ticket, trim
@@ -148,11 +149,13 @@ class PushSender:
         return IDLE_POLL_SECONDS if due is None else min(max(due, 0.05), IDLE_POLL_SECONDS)
 
     async def deliver_due(self, limit: int = CLAIM_BATCH) -> int:
-        """Deliver one round of due notifications; how many were claimed."""
+        """Notify new posts and messages, then deliver one round of due
+        notifications; how much was done (items notified + notifications claimed)."""
         async with self._pool.acquire() as conn:
+            items = await notify_new_items(conn)
             rows = await q.claim(conn, limit, LEASE_SECONDS)
         if not rows:
-            return 0
+            return items
         deliveries = [msgspec.convert(dict(r), Delivery) for r in rows]
         # One at a time: a round's 500 publishes at once would exhaust the
         # Redis client's connection pool (and drop frames).
@@ -165,7 +168,7 @@ class PushSender:
             if d.active and not d.tokens:
                 await self._text(d)
         await self._record(deliveries, results)
-        return len(deliveries)
+        return items + len(deliveries)
 
     # ── Channels ──
 
@@ -227,7 +230,7 @@ class PushSender:
         self, batch: Sequence[tuple[Delivery, PushMessage]], trimmed: bool = False
     ) -> list[tuple[Delivery, Ticket]]:
         async with self._slots:
-            await self._gate.acquire(len(batch))
+            grant = await self._gate.acquire(len(batch))
             try:
                 tickets = await self._expo.send([m for _, m in batch])
             except PushUnavailable as exc:
@@ -239,6 +242,10 @@ class PushSender:
                 # Sending the same request again would be refused again.
                 logger.error("push: Expo refused a batch", error=str(exc), size=len(batch))
                 return []
+            finally:
+                # Expo counted the batch when the request arrived, before now:
+                # the gate counts it until a second from now.
+                await self._gate.settle(grant)
         answered = list(zip((d for d, _ in batch), tickets, strict=True))
         too_big = [
             (d, trim(m))
