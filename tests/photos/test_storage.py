@@ -254,6 +254,7 @@ def production_env(data_dir: Path) -> dict[str, str]:
         "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
         "TWILIO_AUTH_TOKEN": "t" * 32,
         "TWILIO_VERIFY_SERVICE_SID": "VA" + "0" * 32,
+        "TWILIO_MESSAGING_SERVICE_SID": "MG" + "0" * 32,
         "STRIPE_SECRET_KEY": "sk_live_" + "k" * 24,
         "STRIPE_WEBHOOK_SECRET": "whsec_" + "w" * 32,
     }
