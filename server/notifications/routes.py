@@ -97,11 +97,11 @@ class NotificationsController(Controller):
         "/notifications/read",
         status_code=HTTP_204_NO_CONTENT,
         summary="Mark notifications read",
-        description='`{"ids": [...]}` marks those (ids not mine are ignored); no body, or '
-        "no `ids`, marks every one.",
+        description='`{"ids": [...]}` (1 to 100; ids not mine are ignored) marks those; no '
+        'body, `{}` or `{"all": true}` marks every one.',
         responses={**AUTH_PROBLEMS, **problems(s422="validation_error, malformed_json")},
     )
     async def mark_read(
         self, current_user: Caller, conn: DbConnection, data: JSONBody[MarkRead | None] = None
     ) -> None:
-        await inbox.mark_read(conn, current_user.id, data.ids if data else None)
+        await inbox.mark_read(conn, current_user.id, data.chosen() if data else None)

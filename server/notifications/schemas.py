@@ -75,7 +75,19 @@ class NotificationPage(msgspec.Struct):
     unread_count: int
 
 
-class MarkRead(msgspec.Struct, forbid_unknown_fields=True):
-    """Which notifications to mark read: these ids, or every one when left out."""
+NotificationIds = Annotated[list[uuid.UUID], msgspec.Meta(min_length=1, max_length=100)]
 
-    ids: Annotated[list[uuid.UUID], msgspec.Meta(min_length=1, max_length=100)] | None = None
+
+class MarkRead(msgspec.Struct, forbid_unknown_fields=True):
+    """Which notifications to mark read: these ids, or every one when none are
+    given (or `all` is true). `notification_ids` is accepted for `ids`."""
+
+    ids: NotificationIds | None = None
+    notification_ids: NotificationIds | None = None
+    all: bool = False
+
+    def chosen(self) -> list[uuid.UUID] | None:
+        """The ids to mark, or None for every one."""
+        if self.all or (self.ids is None and self.notification_ids is None):
+            return None
+        return [*(self.ids or ()), *(self.notification_ids or ())]

@@ -76,11 +76,26 @@ async def test_mark_read_by_ids_ignores_other_peoples_and_then_all(
     assert (await inbox(client, me))["unread_count"] == 2
     assert (await inbox(client, other))["unread_count"] == 1
 
+    r = await client.post(
+        "/v1/me/notifications/read",
+        headers=bearer(me),
+        json={"notification_ids": [str(mine[1])]},
+    )
+    assert r.status_code == 204, r.text
+    assert (await inbox(client, me))["unread_count"] == 1
+
     r = await client.post("/v1/me/notifications/read", headers=bearer(me))
     assert r.status_code == 204, r.text
     body = await inbox(client, me)
     assert body["unread_count"] == 0
     assert all(i["read_at"] for i in body["items"])
+    assert (await inbox(client, other))["unread_count"] == 1
+
+    for everything in ({}, {"all": True}):
+        await notify(db_conn, user_id(me), "payment_succeeded", EVENT)
+        r = await client.post("/v1/me/notifications/read", headers=bearer(me), json=everything)
+        assert r.status_code == 204, r.text
+        assert (await inbox(client, me))["unread_count"] == 0
 
     for bad in ({"ids": []}, {"ids": ["nope"]}, {"everything": True}):
         r = await client.post("/v1/me/notifications/read", headers=bearer(me), json=bad)
