@@ -29,6 +29,11 @@ async def _main() -> None:
             "python -m workers needs DATABASE_URL (the web process runs "
             "the workers itself on the embedded database)"
         )
+    # Handlers first: a SIGTERM during start-up must still end in a clean exit.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
     pool = await create_pool(settings.database_url, min_size=1, max_size=settings.database_pool_max)
     embedder = embedder_for(settings)
     gateway = build_gateway(settings)
@@ -45,17 +50,14 @@ async def _main() -> None:
     fanout = RedisFanout(redis, settings.redis_key_prefix) if redis else Fanout()
     push = PushRuntime(pool, settings, fanout, redis or Presence(), redis)
     pgq = build_queue(pool, settings, embedder, gateway, push.expo)
-    stop = asyncio.Event()
 
-    def shutdown() -> None:
+    async def stop_queue() -> None:
+        await stop.wait()
         pgq.shutdown.set()
-        stop.set()
 
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, shutdown)
     try:
-        await asyncio.gather(pgq.run(), push.sender.run(stop))
+        if not stop.is_set():
+            await asyncio.gather(pgq.run(), push.sender.run(stop), stop_queue())
     finally:
         await embedder.aclose()
         await push.aclose()
