@@ -20,10 +20,8 @@ import dataclasses
 import datetime as dt
 import logging
 import os
-import platform
 import re
 import struct
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +36,8 @@ import asyncpg
 import numpy as np
 import numpy.typing as npt
 import structlog
+from fanout import machine_facts
+from rest import _machine_ticks, git_revision
 
 from db.embedded import start_embedded_postgres
 from db.migrate import migrate
@@ -1412,7 +1412,7 @@ async def run_size(
         print(f"  vacuumed and analyzed in {analyze_s:.1f} s; measuring ...", file=sys.stderr)
     finally:
         await conn.close()
-    ticks = machine_ticks()
+    ticks = _machine_ticks()
     events, acceptance_ms, edges, explain = await measure(url, pop, world, now, settings, args)
     busy = busy_since(ticks)
     return SizeResult(
@@ -1457,46 +1457,9 @@ def recall_cell(values: list[float]) -> str:
     return f"{mean:.3f}" if low == 1 else f"{mean:.3f} (min {low:.3f})"
 
 
-def machine_ticks() -> tuple[int, int]:
-    """(busy, total) jiffies over all cores."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    total = sum(values[:8])  # guest time is already counted in user
-    return total - values[3] - values[4], total
-
-
 def busy_since(start: tuple[int, int]) -> float:
-    busy, total = machine_ticks()
+    busy, total = _machine_ticks()
     return 100.0 * (busy - start[0]) / max(1, total - start[1])
-
-
-def machine_facts() -> str:
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    memory = ""
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        kb = int(Path("/proc/meminfo").read_text().split("\n", 1)[0].split()[1])
-        memory = f", {kb / 2**20:.0f} GB"
-    return f"{os.cpu_count()} cores ({cpu}){memory}, python {platform.python_version()}"
-
-
-def git_revision() -> str:
-    try:
-        rev = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, check=True
-        ).stdout.decode()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=ROOT,
-            capture_output=True,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown commit"
-    return rev.strip() + ("+changes" if dirty.strip() else "")
 
 
 async def server_facts(url: str) -> str:
@@ -1532,7 +1495,7 @@ async def run(url: str, args: argparse.Namespace, embedded: bool) -> int:
     finally:
         await conn.close()
     facts = await server_facts(url)
-    ticks = machine_ticks()
+    ticks = _machine_ticks()
     await asyncio.sleep(1)
     if (idle_busy := busy_since(ticks)) > IDLE_WARNING:
         print(
