@@ -48,7 +48,6 @@ from rest import (
     JWT_SECRET,
     TEST_OTP_CODE,
     TEST_PHONE_PREFIX,
-    Interrupted,
     Server,
     _machine_ticks,
     _on_sigterm,
@@ -58,6 +57,7 @@ from rest import (
     free_port,
     git_revision,
     machine_busy,
+    run_main,
     sign_in_users,
     start_postgres,
     started,
@@ -1556,14 +1556,7 @@ def main(argv: list[str] | None = None) -> int:
 def _entry() -> int:
     if sys.argv[1:2] == ["_loadgen"]:
         return _loadgen_main()
-    try:
-        return main()
-    except (KeyboardInterrupt, Interrupted):
-        print("interrupted: stopped the servers and deleted the temp dir", file=sys.stderr)
-        return 130
-    except RuntimeError as exc:
-        print(f"bench failed: {exc}", file=sys.stderr)
-        return 1
+    return run_main(main, "the servers")
 
 
 if __name__ == "__main__":

@@ -43,7 +43,6 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 from rest import (
     JWT_SECRET,
-    Interrupted,
     Server,
     _machine_ticks,
     _on_sigterm,
@@ -52,6 +51,7 @@ from rest import (
     _tree_ticks,
     git_revision,
     machine_busy,
+    run_main,
     start_postgres,
     started,
 )
@@ -673,16 +673,5 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if result.lost or result.duplicates or live_lost or not held else 0
 
 
-def _entry() -> int:
-    try:
-        return main()
-    except (KeyboardInterrupt, Interrupted):
-        print("interrupted: stopped the workers and deleted the temp dir", file=sys.stderr)
-        return 130
-    except RuntimeError as exc:
-        print(f"bench failed: {exc}", file=sys.stderr)
-        return 1
-
-
 if __name__ == "__main__":
-    sys.exit(_entry())
+    sys.exit(run_main(main, "the workers"))

@@ -702,17 +702,24 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if any(row.errors for row in rows) else 0
 
 
-def _entry() -> int:
-    if sys.argv[1:2] == ["_loadgen"]:
-        return _loadgen_main()
+def run_main(main: Callable[[], int], started: str) -> int:
+    """A bench's exit status: Ctrl-C or SIGTERM (`Interrupted`) stops what it
+    `started` and cleans up (the bench's own finally blocks); a RuntimeError
+    is reported in one line."""
     try:
         return main()
     except (KeyboardInterrupt, Interrupted):
-        print("interrupted: stopped the servers and deleted the temp dir", file=sys.stderr)
+        print(f"interrupted: stopped {started} and deleted the temp dir", file=sys.stderr)
         return 130
     except RuntimeError as exc:
         print(f"bench failed: {exc}", file=sys.stderr)
         return 1
+
+
+def _entry() -> int:
+    if sys.argv[1:2] == ["_loadgen"]:
+        return _loadgen_main()
+    return run_main(main, "the servers")
 
 
 if __name__ == "__main__":
