@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import itertools
 import random
+import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -24,6 +28,23 @@ def make_phone(n: int | None = None) -> str:
     """A US number under the test prefix: no SMS, fixed code."""
     suffix = n if n is not None else next(_UNUSED_SUFFIXES)
     return f"{TEST_PHONE_PREFIX}{suffix:04d}"
+
+
+async def until(
+    condition: Callable[[], bool | Awaitable[bool]],
+    seconds: float = 10.0,
+    what: str = "condition not met in time",
+) -> None:
+    """Wait for `condition` (plain or async) to hold; fail the test after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        met = condition()
+        if inspect.isawaitable(met):
+            met = await met
+        if met:
+            return
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.05)
 
 
 def bearer(tokens: dict[str, Any]) -> dict[str, str]:

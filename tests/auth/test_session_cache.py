@@ -17,7 +17,7 @@ import asyncpg
 import jwt
 import msgspec
 import pytest
-from helpers import TEST_OTP_CODE, bearer, make_phone
+from helpers import TEST_OTP_CODE, bearer, make_phone, until
 from litestar.testing import AsyncTestClient
 
 from server.app import create_app
@@ -38,14 +38,6 @@ async def cached(settings: Settings) -> AsyncIterator[Client]:
 def sessions_of(client: Client) -> SessionCache:
     cache: SessionCache = client.app.state.auth.sessions
     return cache
-
-
-async def until(condition: Any, seconds: float = 5.0) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not reached in time")
 
 
 async def sign_in_with(client: Client) -> dict[str, Any]:

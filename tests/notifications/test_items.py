@@ -3,15 +3,17 @@ nobody a block keeps them from."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
 import asyncpg
 from conversations.conftest import attended, send, start
 from events.conftest import Kit, Person
-from helpers import bearer
+from helpers import bearer, until
 from notifications.conftest import user_id
 
+from db.queries.inbox import WAKE_CHANNEL
 from server.notifications.items import notify_new_items
 
 
@@ -104,3 +106,28 @@ async def test_a_message_tells_the_other_participant_unless_blocked_meanwhile(
     assert r.status_code in (200, 201), r.text
     await notify_new_items(kit.db)
     assert set(await told(kit.db, "direct_message")) == {user_id(other)}
+
+
+async def test_the_worker_is_woken_by_the_first_queued_item_not_every_one(
+    kit: Kit, database_url: str
+) -> None:
+    """A NOTIFY serialises every committing transaction in the database, so only
+    an item queued behind nothing wakes the worker; while items wait, the worker
+    is draining and more wake-ups are not sent."""
+    event, people = await board(kit)
+    listener = await asyncpg.connect(database_url)
+    woken: list[str] = []
+    await listener.add_listener(WAKE_CHANNEL, lambda *args: woken.append(args[2]))
+    try:
+        for n in range(3):
+            await post(kit, event, people["cleo"], f"#{n}")
+        await until(lambda: len(woken) >= 1)
+        await asyncio.sleep(0.2)
+        assert len(woken) == 1
+        assert await notify_new_items(kit.db) == 3
+        await asyncio.sleep(0.2)  # the notifications just written wake the worker too
+        before = len(woken)
+        await post(kit, event, people["dan"], "after the queue drained")
+        await until(lambda: len(woken) == before + 1)
+    finally:
+        await listener.close()

@@ -4,11 +4,9 @@ same notification_id (the app shows each once)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ from typing import Any
 import asyncpg
 from events.conftest import Kit
 from fakes.expo import FakeExpo
-from helpers import JWT_SECRET
+from helpers import JWT_SECRET, until
 from litestar.testing import AsyncTestClient
 from notifications.conftest import user_id, with_token
 
@@ -49,13 +47,6 @@ def start_worker(settings: Settings, expo: FakeExpo, log: Path) -> subprocess.Po
         )
 
 
-async def wait_for(condition: Any, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not await condition():
-        assert time.monotonic() < deadline, what
-        await asyncio.sleep(0.1)
-
-
 async def test_killed_worker_loses_nothing_and_repeats_only_known_ids(
     kit: Kit,
     client: Client,
@@ -80,7 +71,7 @@ async def test_killed_worker_loses_nothing_and_repeats_only_known_ids(
             assert first.poll() is None, log.read_text()
             return len(expo.messages) >= 150
 
-        await wait_for(some_sent, 60, "the first worker sent nothing")
+        await until(some_sent, 60, "the first worker sent nothing")
     finally:
         first.kill()
         first.wait(10)
@@ -96,7 +87,7 @@ async def test_killed_worker_loses_nothing_and_repeats_only_known_ids(
             left: int = await db_conn.fetchval("SELECT count(*) FROM notification_deliveries")
             return left == 0
 
-        await wait_for(outbox_empty, 60, "the second worker did not finish")
+        await until(outbox_empty, 60, "the second worker did not finish")
     finally:
         second.terminate()
         second.wait(10)

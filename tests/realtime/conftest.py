@@ -28,7 +28,7 @@ import msgspec
 import pytest
 import uvicorn
 from events.conftest import Kit
-from helpers import JWT_SECRET, bearer
+from helpers import JWT_SECRET, bearer, until
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from websockets.asyncio.client import ClientConnection, connect
@@ -49,13 +49,6 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
-
-
-async def until(condition: Callable[[], Awaitable[bool]], seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not await condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
 
 
 # ── Servers ──

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 import asyncpg
-from helpers import bearer, block
+from helpers import bearer, block, until
 
 from realtime.config import RealtimeConfig
 from realtime.presence import CONNECTED, is_watching
@@ -21,7 +21,6 @@ from tests.realtime.conftest import (
     Serve,
     Socket,
     seqs,
-    until,
 )
 
 

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 
+from helpers import until
 from websockets.exceptions import ConnectionClosed
 
 from tests.realtime.conftest import (
@@ -19,7 +20,6 @@ from tests.realtime.conftest import (
     Socket,
     SpawnProcess,
     seqs,
-    until,
 )
 
 
