@@ -29,6 +29,7 @@ import structlog
 from litestar.connection import WebSocket
 
 from realtime import channels, frames
+from realtime.catch_up import Caught, read_after
 from realtime.channels import Channel, parse_channel, user_channel
 from realtime.config import MAX_FRAME_BYTES
 from realtime.fanout import Delivery, author_of
@@ -321,7 +322,7 @@ class Connection:
 
     async def _catch_up_task(self, state: ChannelState) -> None:
         try:
-            latest, items = await self._fetch(state.channel, state.last)
+            latest, items = await self.hub.catch_up.after(state.channel, state.last)
         except Exception:
             logger.exception("websocket catch-up failed", channel=state.channel.name)
             self.close(1011, "server error")
@@ -331,21 +332,12 @@ class Connection:
             return
         await self._replay(state, items, latest)
 
-    async def _fetch(
-        self, channel: Channel, since: int | None
-    ) -> tuple[int, list[channels.Item] | None]:
-        """The channel's last seq and the items after `since` (None: more than the
-        replay limit; [] when nothing is asked for)."""
+    async def _fetch(self, channel: Channel, since: int | None) -> Caught:
+        """A subscription's replay, read for this connection's user alone."""
         async with self.hub.pool.acquire() as conn:
-            latest = await channels.last_seq(conn, channel)
-            if since is None or since >= latest:
-                return latest, []
-            if latest - since > self.hub.config.replay_limit:
-                return latest, None
-            items = await channels.items_since(
+            return await read_after(
                 conn, self.user_id, channel, since, self.hub.config.replay_limit
             )
-        return latest, items
 
     async def _replay(self, state: ChannelState, items: list[channels.Item], latest: int) -> None:
         """Send stored items after `state.last` in order, then release what was held."""

@@ -1,5 +1,6 @@
 """What every connection of this process shares: the fan-out, presence, the
-database pool, the sign-in rules, and the heartbeat that keeps them honest.
+database pool, the sign-in rules, reads of missed items (realtime/catch_up.py),
+and the heartbeat that keeps them honest.
 
 Sign-ins are checked exactly as for HTTP requests (server/auth/middleware.py)
 when a connection opens and on every `auth` frame. Between those, the hub
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 import structlog
 
+from realtime.catch_up import CatchUp
 from realtime.config import RealtimeConfig
 from realtime.fanout import Fanout
 from realtime.limits import FrameBudget
@@ -66,6 +68,7 @@ class Hub:
         # The per-user frame limit and who may see whom, for every connection here.
         self.frames = frames
         self.visibility = Visibility(pool)
+        self.catch_up = CatchUp(pool, config.replay_limit)
         self._tokens = tokens
         self._sessions = sessions
         self._database_url = database_url

@@ -115,10 +115,15 @@ async def list_posts(
 
 
 async def posts_since(
-    conn: asyncpg.Connection, user_id: uuid.UUID, event_id: uuid.UUID, since: int, limit: int
+    conn: asyncpg.Connection,
+    user_id: uuid.UUID | None,
+    event_id: uuid.UUID,
+    since: int,
+    limit: int,
 ) -> list[Post]:
     """Posts with seq > since, ascending, at most `limit`, for a caller whose access
-    was checked (board_access): tombstones included, hidden authors left out."""
+    was checked (board_access): tombstones included, authors hidden from the
+    caller left out (all of them kept without a caller: realtime/catch_up.py)."""
     rows = await q.posts_since(conn, user_id, event_id, clamp_seq(since), max(limit, 0))
     return [_post(r) for r in rows]
 

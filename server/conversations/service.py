@@ -170,11 +170,16 @@ async def list_messages(
 
 
 async def messages_since(
-    conn: asyncpg.Connection, user_id: uuid.UUID, conversation_id: uuid.UUID, since: int, limit: int
+    conn: asyncpg.Connection,
+    user_id: uuid.UUID | None,
+    conversation_id: uuid.UUID,
+    since: int,
+    limit: int,
 ) -> list[Message]:
     """Messages with seq > since, ascending, at most `limit`; none when the
-    conversation does not exist for the caller (conversation_access)."""
-    if await q.member(conn, user_id, conversation_id) is None:
+    conversation does not exist for the caller (conversation_access). Without a
+    caller, every message (realtime/catch_up.py)."""
+    if user_id is not None and await q.member(conn, user_id, conversation_id) is None:
         return []
     rows = await q.messages_since(conn, conversation_id, clamp_seq(since), max(limit, 0))
     return [_message(r) for r in rows]
