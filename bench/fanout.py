@@ -113,6 +113,7 @@ class FanoutSpec(msgspec.Struct, frozen=True):
     mode: str  # "send" (Momento `send` op), "rest" (Momento REST POST) or "peer"
     rooms: list[RoomSpec]
     rates: list[float]  # deliveries/s to try, ascending
+    refine: int  # bisections between the last rate that passed and the first that failed
     warmup: float
     duration: float
     drain: float
@@ -795,11 +796,19 @@ class Fanout:
             if result.passed:
                 best_pass = target
                 continue
-            # One more try between the last rate that passed and this one (or below it).
-            retry = (best_pass * target) ** 0.5 if best_pass else target / 2
-            if retry >= 100:
+            # Narrow down between the last rate that passed and this one (or below it).
+            low, high = best_pass or target / 4, target
+            for _ in range(spec.refine):
+                retry = (low * high) ** 0.5
+                if retry < 100:
+                    break
                 await self.quiet()
-                steps.append(await self.step(retry))
+                result = await self.step(retry)
+                steps.append(result)
+                if result.passed:
+                    low = retry
+                else:
+                    high = retry
             break
 
         # Whatever is still owed gets the drain time to arrive; then count.
@@ -1316,6 +1325,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--start-rate", type=float, default=1000, help="first deliveries/s; each step doubles"
     )
     parser.add_argument("--max-rate", type=float, default=256_000, help="last deliveries/s tried")
+    parser.add_argument(
+        "--refine",
+        type=int,
+        default=3,
+        help="steps that bisect between the last passing and first failing rate",
+    )
     parser.add_argument("--duration", type=float, default=2.0, help="measured seconds per step")
     parser.add_argument("--warmup", type=float, default=0.5, help="unmeasured seconds per step")
     parser.add_argument(
@@ -1354,6 +1369,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--duration and --start-rate must be positive")
     if args.senders < 1:
         parser.error("--senders must be positive")
+    if args.refine < 0:
+        parser.error("--refine must be 0 or more")
     for item in args.momento_env:
         if "=" not in item:
             parser.error(f"--momento-env {item!r}: expected NAME=VALUE")
@@ -1490,6 +1507,7 @@ def main(argv: list[str] | None = None) -> int:
                         mode=mode,
                         rooms=room_specs(target, size, args.clients, users, events),
                         rates=args.rates,
+                        refine=args.refine,
                         warmup=args.warmup,
                         duration=args.duration,
                         drain=args.drain,
@@ -1498,7 +1516,8 @@ def main(argv: list[str] | None = None) -> int:
                         connect_concurrency=args.connect_concurrency,
                         pids=pids,
                     )
-                    budget = 120 + len(args.rates) * (args.warmup + args.duration + args.drain + 2)
+                    steps = len(args.rates) + args.refine
+                    budget = 120 + steps * (args.warmup + args.duration + args.drain + 2)
                     result = msgspec.json.decode(
                         run_loadgen("fanout", fanout, timeout=budget), type=FanoutResult
                     )

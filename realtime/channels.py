@@ -67,13 +67,13 @@ async def last_seq(conn: asyncpg.Connection, channel: Channel) -> int:
 
 
 async def items_since(
-    conn: asyncpg.Connection, user_id: uuid.UUID | None, channel: Channel, since: int, limit: int
+    conn: asyncpg.Connection, channel: Channel, since: int, limit: int
 ) -> list[Item]:
-    """Items with seq > since in order, without authors hidden from the caller
-    (with no caller, all of them)."""
+    """Items with seq > since in order, whoever wrote them (the gateway leaves
+    out authors hidden from each reader as it writes)."""
     if channel.kind == "event":
-        return list(await boards.posts_since(conn, user_id, channel.id, since, limit))
-    return list(await conversations.messages_since(conn, user_id, channel.id, since, limit))
+        return list(await boards.posts_since(conn, channel.id, since, limit))
+    return list(await conversations.messages_since(conn, channel.id, since, limit))
 
 
 async def send(

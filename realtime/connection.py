@@ -29,7 +29,6 @@ import structlog
 from litestar.connection import WebSocket
 
 from realtime import channels, frames
-from realtime.catch_up import Caught, read_after
 from realtime.channels import Channel, parse_channel, user_channel
 from realtime.config import MAX_FRAME_BYTES
 from realtime.fanout import Delivery, author_of
@@ -332,13 +331,6 @@ class Connection:
             return
         await self._replay(state, items, latest)
 
-    async def _fetch(self, channel: Channel, since: int | None) -> Caught:
-        """A subscription's replay, read for this connection's user alone."""
-        async with self.hub.pool.acquire() as conn:
-            return await read_after(
-                conn, self.user_id, channel, since, self.hub.config.replay_limit
-            )
-
     async def _replay(self, state: ChannelState, items: list[channels.Item], latest: int) -> None:
         """Send stored items after `state.last` in order, then release what was held."""
         name = state.channel.name
@@ -456,7 +448,7 @@ class Connection:
             await self.hub.fanout.listen(name, self)
             await self.hub.presence.add(self.user_id, name)
         try:
-            latest, items = await self._fetch(channel, frame.since)
+            latest, items = await self.hub.catch_up.after(channel, frame.since)
         except Exception:
             await self._leave(name)
             raise

@@ -115,16 +115,12 @@ async def list_posts(
 
 
 async def posts_since(
-    conn: asyncpg.Connection,
-    user_id: uuid.UUID | None,
-    event_id: uuid.UUID,
-    since: int,
-    limit: int,
+    conn: asyncpg.Connection, event_id: uuid.UUID, since: int, limit: int
 ) -> list[Post]:
-    """Posts with seq > since, ascending, at most `limit`, for a caller whose access
-    was checked (board_access): tombstones included, authors hidden from the
-    caller left out (all of them kept without a caller: realtime/catch_up.py)."""
-    rows = await q.posts_since(conn, user_id, event_id, clamp_seq(since), max(limit, 0))
+    """Posts with seq > since, ascending, at most `limit`, tombstones included,
+    for the WebSocket gateway (realtime/catch_up.py), which checked who may
+    follow the board and hides authors from each reader as it writes."""
+    rows = await q.posts_since(conn, event_id, clamp_seq(since), max(limit, 0))
     return [_post(r) for r in rows]
 
 

@@ -170,17 +170,11 @@ async def list_messages(
 
 
 async def messages_since(
-    conn: asyncpg.Connection,
-    user_id: uuid.UUID | None,
-    conversation_id: uuid.UUID,
-    since: int,
-    limit: int,
+    conn: asyncpg.Connection, conversation_id: uuid.UUID, since: int, limit: int
 ) -> list[Message]:
-    """Messages with seq > since, ascending, at most `limit`; none when the
-    conversation does not exist for the caller (conversation_access). Without a
-    caller, every message (realtime/catch_up.py)."""
-    if user_id is not None and await q.member(conn, user_id, conversation_id) is None:
-        return []
+    """Messages with seq > since, ascending, at most `limit`, for the WebSocket
+    gateway (realtime/catch_up.py), which checked who may follow the
+    conversation and hides authors from each reader as it writes."""
     rows = await q.messages_since(conn, conversation_id, clamp_seq(since), max(limit, 0))
     return [_message(r) for r in rows]
 

@@ -143,9 +143,7 @@ async def test_deleting_posts(kit: Kit, cast: Cast) -> None:
     # A seq is never reused; replay shows deleted posts as tombstones.
     after = await post(kit.client, cast, "attendee", "after")
     assert after["seq"] == 4
-    replay = await service.posts_since(
-        kit.db, uuid.UUID(cast["collaborator"]["user_id"]), cast["event_id"], 0, 10
-    )
+    replay = await service.posts_since(kit.db, cast["event_id"], 0, 10)
     assert [(p.seq, p.deleted, p.content) for p in replay] == [
         (1, True, None),
         (2, True, None),
@@ -166,16 +164,8 @@ async def test_a_block_hides_posts_both_ways(kit: Kit, cast: Cast) -> None:
         assert r.status_code == 200
         return [p["content"] for p in r.json()["items"]]
 
-    async def seen_replayed(who: dict[str, Any]) -> list[str | None]:
-        posts = await service.posts_since(
-            kit.db, uuid.UUID(who["user_id"]), cast["event_id"], 0, 100
-        )
-        return [p.content for p in posts]
-
     assert await seen_live(a) == ["from the host", "from a"]
     assert await seen_live(b) == ["from the host", "from b"]
-    assert await seen_replayed(a) == ["from a", "from the host"]
-    assert await seen_replayed(b) == ["from b", "from the host"]
     assert await seen_live(cast["host"]) == ["from the host", "from b", "from a"]
     # A's post stays out of B's sight after the block too, and B may not delete it.
     r = await kit.client.get(cast["url"], headers=bearer(a))

@@ -59,16 +59,13 @@ async def test_twenty_concurrent_posts_get_seqs_one_to_twenty(kit: Kit, cast: Ca
     assert sorted(r.json()["seq"] for r in responses) == list(range(1, 21))
     assert await service.board_last_seq(kit.db, cast["event_id"]) == 20
     # Seq order is commit order: replay sees them ascending with no gap.
-    replay = await service.posts_since(
-        kit.db, uuid.UUID(cast["host"]["user_id"]), cast["event_id"], 0, 100
-    )
+    replay = await service.posts_since(kit.db, cast["event_id"], 0, 100)
     assert [p.seq for p in replay] == list(range(1, 21))
-    assert [
-        p.seq
-        for p in await service.posts_since(
-            kit.db, uuid.UUID(cast["host"]["user_id"]), cast["event_id"], 15, 3
-        )
-    ] == [16, 17, 18]
+    assert [p.seq for p in await service.posts_since(kit.db, cast["event_id"], 15, 3)] == [
+        16,
+        17,
+        18,
+    ]
 
 
 async def test_a_retry_with_the_same_client_id_returns_the_first_post(kit: Kit, cast: Cast) -> None:

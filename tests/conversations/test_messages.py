@@ -95,10 +95,6 @@ async def test_a_block_makes_the_conversation_disappear_for_both(kit: Kit) -> No
             await service.conversation_access(kit.db, uid(who), uuid.UUID(conversation["id"]))
             is None
         )
-        assert (
-            await service.messages_since(kit.db, uid(who), uuid.UUID(conversation["id"]), 0, 10)
-            == []
-        )
     assert await service.conversation_last_seq(kit.db, uuid.UUID(conversation["id"])) == 1
     # Lifting the block brings it back, history intact.
     await kit.db.execute("DELETE FROM blocked_users")
@@ -116,7 +112,7 @@ async def test_twenty_concurrent_messages_get_seqs_one_to_twenty(kit: Kit) -> No
     )
     assert [r.status_code for r in responses] == [201] * 20
     assert sorted(r.json()["seq"] for r in responses) == list(range(1, 21))
-    replay = await service.messages_since(kit.db, uid(ann), uuid.UUID(conversation["id"]), 0, 50)
+    replay = await service.messages_since(kit.db, uuid.UUID(conversation["id"]), 0, 50)
     assert [m.seq for m in replay] == list(range(1, 21))
     assert await service.conversation_last_seq(kit.db, uuid.UUID(conversation["id"])) == 20
 
@@ -234,7 +230,7 @@ async def test_messages_page_newest_first(kit: Kit) -> None:
         if cursor is None:
             break
     assert seen == [5, 4, 3, 2, 1]
-    since = await service.messages_since(kit.db, uid(bob), uuid.UUID(conversation["id"]), 2, 2)
+    since = await service.messages_since(kit.db, uuid.UUID(conversation["id"]), 2, 2)
     assert [m.seq for m in since] == [3, 4]
 
 

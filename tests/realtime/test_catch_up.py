@@ -17,7 +17,7 @@ from tests.realtime.conftest import Board, Connect, Serve, Socket
 
 
 def catch_up_reads() -> float:
-    return REGISTRY.get_sample_value("momento_ws_catch_up_reads_total") or 0.0
+    return REGISTRY.get_sample_value("momento_ws_history_reads_total") or 0.0
 
 
 async def test_after_the_redis_link_is_lost_a_channel_is_read_once_for_everyone(

@@ -284,6 +284,27 @@ async def test_people_with_a_block_are_not_delivered_live(
     await attendee.nothing()  # nor the other way round
 
 
+async def test_people_with_a_block_are_not_replayed(
+    serve: Serve, ws: Connect, board: Board, kit: Kit, db_conn: asyncpg.Connection
+) -> None:
+    """Replays are read once for every reader of the channel (realtime/catch_up.py);
+    each reader's writer leaves out whom they may not see."""
+    live = await serve()
+    await post(kit, board, "attendee", "from the attendee")
+    await post(kit, board, "other", "from the other")
+    await post(kit, board, "host", "from the host")
+    await block(db_conn, board.other, board.attendee)
+    for reader, expected in (
+        (board.other, [2, 3]),
+        (board.attendee, [1, 3]),
+        (board.host, [1, 2, 3]),
+    ):
+        client = await ws(live, reader)
+        assert (await client.subscribe(board.channel, since=0))["last_seq"] == 3
+        assert seqs(await messages(client, len(expected))) == expected
+        await client.nothing()
+
+
 async def test_a_block_made_mid_session_hides_live_items_at_once(
     serve: Serve, ws: Connect, board: Board, db_conn: asyncpg.Connection
 ) -> None:
