@@ -1,5 +1,5 @@
 """What every connection of this process shares: the fan-out, presence, the
-database pool, the sign-in rules, reads of missed items (realtime/catch_up.py),
+database pool, the sign-in rules, reads of stored items (realtime/catch_up.py),
 and the heartbeat that keeps them honest.
 
 Sign-ins are checked exactly as for HTTP requests (server/auth/middleware.py)

@@ -1,7 +1,9 @@
 """Event boards: posts with a per-event `seq`, soft-deleted so `seq` keeps no holes.
 
-Readers always pass the viewer: a post is shown only when its author is
-visible to the viewer (`user_visible_to`: active, no block either way).
+Lists pass the viewer: a post is shown only when its author is visible to
+the viewer (`user_visible_to`: active, no block either way). `posts_since`
+reads for the WebSocket gateway, which applies the same rule per reader as
+it writes (realtime/catch_up.py).
 """
 
 from __future__ import annotations

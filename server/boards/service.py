@@ -5,7 +5,8 @@ The board is for the event's host, collaborators and confirmed attendees
 social profile (posts are signed by it). Someone who may see the event but
 not its board gets 403 `forbidden`; anyone else 404, as for every event
 route. Posts whose author is not visible to the reader (a block either way,
-a suspended account) are never returned to that reader.
+a suspended account) are never returned to that reader: lists filter them
+here, the WebSocket gateway as it writes each frame.
 
 Each post takes the event's next `seq` under the event row lock, so seqs are
 gap-free and commit in order (one statement: server/boards/sequenced.py).
