@@ -26,22 +26,13 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from server.ratelimit import WINDOW_SCRIPT
+
 logger = structlog.get_logger(__name__)
 
 SETTLE_EVERY = 10
 # `frames_per_user_per_minute`: a window is a minute.
 WINDOW_SECONDS = 60
-
-# RedisRateLimiter's window script, adding n instead of 1.
-_SETTLE_SCRIPT = """
-local count = redis.call('INCRBY', KEYS[1], ARGV[1])
-local ttl = redis.call('TTL', KEYS[1])
-if ttl < 0 then
-    redis.call('EXPIRE', KEYS[1], ARGV[2])
-    ttl = tonumber(ARGV[2])
-end
-return {count, ttl}
-"""
 
 
 class _Count:
@@ -64,7 +55,7 @@ class FrameBudget:
         self._limit = limit
         self._window = window_seconds
         self._key = f"{key_prefix}rl:ws-frames:"
-        self._script = redis.register_script(_SETTLE_SCRIPT) if redis is not None else None
+        self._script = redis.register_script(WINDOW_SCRIPT) if redis is not None else None
         self._counts: dict[uuid.UUID, _Count] = {}
         self._settling: set[asyncio.Task[None]] = set()
 

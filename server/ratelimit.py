@@ -17,6 +17,20 @@ from redis.exceptions import RedisError
 logger = structlog.get_logger(__name__)
 
 
+# A fixed window in one Lua call: add ARGV[1] to the counter at KEYS[1]; the
+# first addition of a window sets it to end in ARGV[2] seconds. Returns
+# {count, seconds left}.
+WINDOW_SCRIPT = """
+local count = redis.call('INCRBY', KEYS[1], ARGV[1])
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < 0 then
+    redis.call('EXPIRE', KEYS[1], ARGV[2])
+    ttl = tonumber(ARGV[2])
+end
+return {count, ttl}
+"""
+
+
 class Verdict(msgspec.Struct, frozen=True):
     allowed: bool
     retry_after: int
@@ -33,24 +47,14 @@ class RedisRateLimiter:
     outage must not lock everyone out of signing in.
     """
 
-    _SCRIPT = """
-    local count = redis.call('INCR', KEYS[1])
-    local ttl = redis.call('TTL', KEYS[1])
-    if ttl < 0 then
-        redis.call('EXPIRE', KEYS[1], ARGV[1])
-        ttl = tonumber(ARGV[1])
-    end
-    return {count, ttl}
-    """
-
     def __init__(self, redis: Redis, prefix: str) -> None:
         self._prefix = prefix
-        self._script = redis.register_script(self._SCRIPT)
+        self._script = redis.register_script(WINDOW_SCRIPT)
 
     async def hit(self, name: str, key: str, *, limit: int, window_seconds: int) -> Verdict:
         try:
             count, ttl = await self._script(
-                keys=[f"{self._prefix}rl:{name}:{key}"], args=[window_seconds]
+                keys=[f"{self._prefix}rl:{name}:{key}"], args=[1, window_seconds]
             )
         except (RedisError, OSError) as exc:
             logger.error("rate limiter unavailable, allowing", limit_name=name, error=str(exc))
