@@ -24,6 +24,22 @@ def serve(handler: Handler) -> Iterator[str]:
         server.server_close()
 
 
+def send_json(
+    handler: BaseHTTPRequestHandler,
+    status: int,
+    body: bytes,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Answer with an encoded JSON body and any extra headers."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 def quiet(cls: Handler) -> Handler:
     """Silence the default per-request stderr logging."""
     cls.log_message = lambda *args, **kwargs: None  # type: ignore[method-assign]

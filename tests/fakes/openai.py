@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import numpy as np
-from fakes.http import quiet
+from fakes.http import quiet, send_json
 
 API_KEY = "sk-fake-openai-key"
 MAX_INPUTS = 2048
@@ -84,13 +84,7 @@ def make_handler(state: FakeOpenAIState) -> type[BaseHTTPRequestHandler]:
             )
 
         def _reply(self, status: int, body: dict[str, object]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            # Lets the client's retry wait 10 ms instead of its default backoff.
-            self.send_header("retry-after-ms", "10")
-            self.end_headers()
-            self.wfile.write(data)
+            # retry-after-ms lets the client's retry wait 10 ms instead of its backoff.
+            send_json(self, status, json.dumps(body).encode(), {"retry-after-ms": "10"})
 
     return OpenAIHandler

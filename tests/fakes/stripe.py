@@ -52,7 +52,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
-from fakes.http import quiet
+from fakes.http import quiet, send_json
 
 SECRET_KEY = "sk_test_fake_momento_0000000000"
 WEBHOOK_SECRET = "whsec_fake_momento_0000000000"
@@ -429,14 +429,7 @@ class FakeStripe:
                     self.close_connection = True
                     return
                 status, body, headers = answer
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Request-Id", new_id("req_", 14))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
+                send_json(self, status, body, {"Request-Id": new_id("req_", 14), **headers})
 
         return StripeHandler
 

@@ -8,7 +8,7 @@ import threading
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
 
-from fakes.http import quiet
+from fakes.http import quiet, send_json
 
 ACCOUNT_SID = "ACfake00000000000000000000000000"
 AUTH_TOKEN = "fake-auth-token"
@@ -66,11 +66,6 @@ def make_handler(state: FakeTwilioState) -> type[BaseHTTPRequestHandler]:
             return self._reply(404, {"code": 20404})
 
         def _reply(self, status: int, body: dict[str, object]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, status, json.dumps(body).encode())
 
     return TwilioHandler
