@@ -3,15 +3,32 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench-rest bench-matching bench-push bench-fanout migrate worker demo
+.PHONY: lock lock-upgrade run test lint bench-rest bench-matching bench-push bench-fanout migrate worker demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip==26.3
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# Installs exactly the versions in requirements.lock (used as constraints, so the
+# same file pins the runtime, dev and bench dependencies); `make lock` refreshes it.
+$(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $@
+
+# The lock: every runtime, dev and bench dependency resolved for Python 3.11 on Linux.
+# `make lock` re-resolves after a change to pyproject.toml, keeping every version it
+# can; `make lock-upgrade` moves everything to the newest releases the ranges allow.
+PIP_COMPILE = $(BIN)/pip-compile --all-extras --strip-extras --allow-unsafe \
+	--no-emit-index-url --no-emit-find-links --quiet --output-file requirements.lock
+
+$(BIN)/pip-compile: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet 'pip-tools==7.6.2'
+
+lock: $(BIN)/pip-compile
+	$(PIP_COMPILE) pyproject.toml
+
+lock-upgrade: $(BIN)/pip-compile
+	$(PIP_COMPILE) --upgrade pyproject.toml
 
 run: $(VENV)/.installed
 	$(BIN)/python -m server run
@@ -43,5 +60,5 @@ bench-push: $(VENV)/.installed
 	$(BIN)/python bench/push.py $(BENCH_ARGS)
 
 bench-fanout: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev,bench]'
 	$(BIN)/python bench/fanout.py $(BENCH_ARGS)

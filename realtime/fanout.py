@@ -227,7 +227,7 @@ class RedisFanout(Fanout):
                 self._pubsub = None
                 self._link_up = False
                 with contextlib.suppress(RedisError, OSError, TimeoutError):
-                    await asyncio.wait_for(pubsub.aclose(), STOP_SECONDS)  # type: ignore[no-untyped-call]
+                    await asyncio.wait_for(pubsub.aclose(), STOP_SECONDS)
             await asyncio.sleep(delay)
             delay = min(delay * 2, RECONNECT_MAX_SECONDS)
 
