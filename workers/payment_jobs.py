@@ -11,10 +11,10 @@ import structlog
 from pgqueuer.models import Job
 
 from db.queries import payments as q
+from jobs.contract import PaymentJob
 from server.payments.gateway import GatewayError, StripeGateway
 from server.payments.service import reconcile, refund
 from server.settings import Settings
-from workers.payments import PaymentJob
 
 logger = structlog.get_logger(__name__)
 
