@@ -17,7 +17,7 @@ from workers.embeddings import Embeddings
 from workers.events import cancel_underfilled_events, complete_events
 from workers.maintenance import purge_auth_records
 from workers.matching import Matcher
-from workers.payment_jobs import PaymentJobs
+from workers.payments import PaymentJobs
 from workers.push.expo import ExpoClient
 from workers.push.receipts import check_receipts
 from workers.reminders import send_event_reminders, send_expiring_notices, send_rating_prompts
