@@ -22,32 +22,18 @@ import structlog
 from pgqueuer.models import Job
 
 from db.queries import embeddings as q
+from jobs.contract import UserVectorsChanged
 from server.settings import Settings
-from workers.enqueue import enqueue_coalesced
 
 if TYPE_CHECKING:  # the model's runtime loads only in workers, not in the web process
     from workers.embedders import Embedder
 
 logger = structlog.get_logger(__name__)
 
-USER_VECTORS_CHANGED = "user_vectors_changed"
 # Liked profiles say less about a person than their own interests.
 LIKED_WEIGHT = 0.5
 DECLINES_CONSIDERED = 20
 SWEEP_BATCH = 256
-
-
-class UserVectorsChanged(msgspec.Struct, frozen=True):
-    """Payload of `user_vectors_changed`: whose inputs changed."""
-
-    user_id: uuid.UUID
-
-
-async def enqueue_user_vectors_changed(conn: asyncpg.Connection, user_id: uuid.UUID) -> None:
-    """Queue a recompute of the user's vectors; call inside the transaction that
-    changes their interests, likes or `not_interested` declines."""
-    payload = msgspec.json.encode(UserVectorsChanged(user_id=user_id))
-    await enqueue_coalesced(conn, USER_VECTORS_CHANGED, str(user_id), payload)
 
 
 def event_text(title: str, description: str | None) -> str:

@@ -21,17 +21,16 @@ from pgqueuer.models import Job
 from db.queries import audience as audience_q
 from db.queries import matching as q
 from db.queries.embeddings import Vector
+from jobs.contract import MatchEvent, enqueue_match_event
 from server.matching.reasons import match_reason
 from server.matching.slots import availability_slot
 from server.matching.waves import acceptance_rate, invitation_expiry, wave_size
 from server.notifications.notify import notify
 from server.settings import Settings
 from workers.embeddings import Embeddings
-from workers.enqueue import enqueue_coalesced
 
 logger = structlog.get_logger(__name__)
 
-MATCH_EVENT = "match_event"
 # The acceptance rate looks back this far, and is re-read at most this often.
 ACCEPTANCE_WINDOW = dt.timedelta(days=90)
 ACCEPTANCE_CACHE_SECONDS = 300.0
@@ -40,24 +39,11 @@ ACCEPTANCE_CACHE_SECONDS = 300.0
 UNKNOWN_RELIABILITY = 0.9
 
 
-class MatchEvent(msgspec.Struct, frozen=True):
-    """Payload of `match_event`: the event that may need another wave."""
-
-    event_id: uuid.UUID
-
-
 class WaveResult(msgspec.Struct, frozen=True):
     """What one wave did: whom it invited, or why it invited nobody."""
 
     invited: list[uuid.UUID]
     outcome: str  # invited | closed | full | covered | no_candidates
-
-
-async def enqueue_match_event(conn: asyncpg.Connection, event_id: uuid.UUID) -> None:
-    """Queue a wave for the event; call inside the transaction that publishes it or
-    frees a place (decline, expiry, cancellation), so the wave sees that change."""
-    payload = msgspec.json.encode(MatchEvent(event_id=event_id))
-    await enqueue_coalesced(conn, MATCH_EVENT, str(event_id), payload)
 
 
 class Matcher:

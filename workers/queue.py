@@ -1,4 +1,5 @@
-"""The job queue: every entrypoint and schedule, registered in one place."""
+"""The job queue: a handler for every name in jobs/contract.py, and each schedule,
+registered in one place."""
 
 from __future__ import annotations
 
@@ -8,15 +9,15 @@ import asyncpg
 from pgqueuer import PgQueuer
 from pgqueuer.models import Schedule
 
+from jobs import contract
 from server.payments.gateway import StripeGateway
 from server.settings import Settings
 from workers.embedders import Embedder, build_embedder
-from workers.embeddings import USER_VECTORS_CHANGED, Embeddings
+from workers.embeddings import Embeddings
 from workers.events import cancel_underfilled_events, complete_events
 from workers.maintenance import purge_auth_records
-from workers.matching import MATCH_EVENT, Matcher
-from workers.payment_jobs import PaymentJobs
-from workers.payments import RECONCILE_PAYMENT, REFUND_PAYMENT
+from workers.matching import Matcher
+from workers.payments import PaymentJobs
 from workers.push.expo import ExpoClient
 from workers.push.receipts import check_receipts
 from workers.reminders import send_event_reminders, send_expiring_notices, send_rating_prompts
@@ -46,45 +47,45 @@ def build_queue(
     cutoff = dt.timedelta(hours=settings.min_attendees_cutoff_hours)
     expiring_notice = dt.timedelta(hours=settings.invitation_expiring_notice_hours)
 
-    pgq.entrypoint(USER_VECTORS_CHANGED)(embeddings.user_vectors_changed)
-    pgq.entrypoint(MATCH_EVENT)(matcher.match_event)
-    pgq.entrypoint(REFUND_PAYMENT)(payments.refund_payment)
-    pgq.entrypoint(RECONCILE_PAYMENT)(payments.reconcile_payment)
+    pgq.entrypoint(contract.USER_VECTORS_CHANGED)(embeddings.user_vectors_changed)
+    pgq.entrypoint(contract.MATCH_EVENT)(matcher.match_event)
+    pgq.entrypoint(contract.REFUND_PAYMENT)(payments.refund_payment)
+    pgq.entrypoint(contract.RECONCILE_PAYMENT)(payments.reconcile_payment)
 
-    @pgq.schedule("payments_sweep", "* * * * *")
+    @pgq.schedule(contract.PAYMENTS_SWEEP, "* * * * *")
     async def _payments(_: Schedule) -> None:
         await payments.sweep()
 
-    @pgq.schedule("purge_auth_records", "17 * * * *")
+    @pgq.schedule(contract.PURGE_AUTH_RECORDS, "17 * * * *")
     async def _purge(_: Schedule) -> None:
         await purge_auth_records(pool)
 
-    @pgq.schedule("embed_pending", "*/5 * * * *")
+    @pgq.schedule(contract.EMBED_PENDING, "*/5 * * * *")
     async def _embed(_: Schedule) -> None:
         await embeddings.embed_catalog()
         await embeddings.embed_events()
 
-    @pgq.schedule("expire_invitations", "* * * * *")
+    @pgq.schedule(contract.EXPIRE_INVITATIONS, "* * * * *")
     async def _expire(_: Schedule) -> None:
         await matcher.expire_invitations()
 
-    @pgq.schedule("rematch_quiet_events", "*/5 * * * *")
+    @pgq.schedule(contract.REMATCH_QUIET_EVENTS, "*/5 * * * *")
     async def _rematch(_: Schedule) -> None:
         await matcher.rematch_quiet_events()
 
-    @pgq.schedule("event_lifecycle", "* * * * *")
+    @pgq.schedule(contract.EVENT_LIFECYCLE, "* * * * *")
     async def _lifecycle(_: Schedule) -> None:
         await complete_events(pool)
         await cancel_underfilled_events(pool, cutoff)
 
-    @pgq.schedule("notification_reminders", "*/5 * * * *")
+    @pgq.schedule(contract.NOTIFICATION_REMINDERS, "*/5 * * * *")
     async def _reminders(_: Schedule) -> None:
         now = dt.datetime.now(dt.UTC)
         await send_event_reminders(pool, now)
         await send_expiring_notices(pool, now, expiring_notice)
         await send_rating_prompts(pool, now)
 
-    @pgq.schedule("push_receipts", "*/5 * * * *")
+    @pgq.schedule(contract.PUSH_RECEIPTS, "*/5 * * * *")
     async def _receipts(_: Schedule) -> None:
         await check_receipts(pool, expo, dt.datetime.now(dt.UTC))
 

@@ -17,10 +17,10 @@ import asyncpg
 
 from db.queries import audience as audience_q
 from db.queries import events as q
+from jobs.contract import enqueue_match_event
 from server.errors import ApiError
 from server.notifications.notify import notify_many
 from server.payments.service import settle_cancelled_event
-from workers.matching import enqueue_match_event
 
 CancelReason = Literal["host", "too_few_attendees"]
 # Invitations a cancellation closes (and whose people hear of it).

@@ -22,6 +22,7 @@ import msgspec
 from db.queries import audience as audience_q
 from db.queries import events as q
 from db.queries import safety as safety_q
+from jobs.contract import enqueue_match_event
 from server.auth.phone import normalize_phone, to_e164
 from server.errors import ApiError
 from server.events import lifecycle
@@ -49,7 +50,6 @@ from server.pagination import Page, PageParams, decode_cursor, make_page
 from server.profiles.schemas import PublicProfile
 from server.profiles.service import public_profile, require_host_id
 from server.storage import Storage
-from workers.matching import enqueue_match_event
 
 # Roles that see the exact places and the arrival signpost.
 FULL_VIEW = frozenset({"host", "collaborator", "attendee"})

@@ -8,11 +8,11 @@ import asyncpg
 import msgspec
 
 from db.queries import interests as q
+from jobs.contract import enqueue_user_vectors_changed
 from server.errors import ApiError
 from server.interests.schemas import Interest, InterestList
 from server.pagination import Page, PageParams, decode_cursor, make_page
 from server.profiles.service import require_profile_id
-from workers.embeddings import enqueue_user_vectors_changed
 
 
 class _SearchCursor(msgspec.Struct, array_like=True, frozen=True):

@@ -17,6 +17,7 @@ import msgspec
 from db.queries import attendance as attendance_q
 from db.queries import invitations as q
 from db.queries import payments as payments_q
+from jobs.contract import enqueue_match_event, enqueue_reconcile, enqueue_user_vectors_changed
 from server.errors import ApiError
 from server.invitations.schemas import AcceptResult, Invitation, MyEvent
 from server.pagination import Page, PageParams, decode_cursor, make_page
@@ -24,9 +25,6 @@ from server.payments import service as payments
 from server.payments.gateway import StripeGateway
 from server.payments.schemas import Payment
 from server.settings import Settings
-from workers.embeddings import enqueue_user_vectors_changed
-from workers.matching import enqueue_match_event
-from workers.payments import enqueue_reconcile
 
 
 def _not_found() -> ApiError:

@@ -18,6 +18,7 @@ import structlog
 from db.queries import audience as audience_q
 from db.queries import invitations as inv_q
 from db.queries import payments as q
+from jobs.contract import enqueue_match_event, enqueue_reconcile, enqueue_refund
 from server.errors import ApiError
 from server.notifications.catalog import Kind
 from server.notifications.notify import notify
@@ -33,8 +34,6 @@ from server.payments.gateway import (
 )
 from server.payments.schemas import PaymentSheet
 from server.settings import Settings
-from workers.matching import enqueue_match_event
-from workers.payments import enqueue_reconcile, enqueue_refund
 
 logger = structlog.get_logger(__name__)
 

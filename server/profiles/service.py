@@ -11,6 +11,7 @@ import msgspec
 
 from db.queries import hosts as hosts_q
 from db.queries import profiles as q
+from jobs.contract import enqueue_user_vectors_changed
 from server.errors import ApiError
 from server.pagination import Page, PageParams, decode_cursor, make_page
 from server.profiles.schemas import (
@@ -20,7 +21,6 @@ from server.profiles.schemas import (
     SocialProfilePatch,
 )
 from server.storage import Storage
-from workers.embeddings import enqueue_user_vectors_changed
 
 MAX_LIKES = 1000
 

@@ -14,9 +14,9 @@ from helpers import bearer
 from litestar.testing import AsyncTestClient
 
 from db.pool import connect
+from jobs.contract import USER_VECTORS_CHANGED, enqueue_user_vectors_changed
 from server.app import create_app
 from server.settings import Settings
-from workers.embeddings import USER_VECTORS_CHANGED, enqueue_user_vectors_changed
 
 Client = AsyncTestClient[Any]
 

@@ -24,7 +24,7 @@ from litestar.testing import AsyncTestClient
 from db.pool import create_pool
 from server.payments.gateway import StripeGateway
 from server.settings import Settings
-from workers.payment_jobs import PaymentJobs
+from workers.payments import PaymentJobs
 
 Client = AsyncTestClient[Any]
 

@@ -13,11 +13,9 @@ from fakes.stripe import FakeStripe
 from helpers import bearer
 from invitations.conftest import accept, deliver, paid_event, status_of
 
+from jobs.contract import MATCH_EVENT, REFUND_PAYMENT, USER_VECTORS_CHANGED
 from server.payments import service as payments_service
-from workers.embeddings import USER_VECTORS_CHANGED
-from workers.matching import MATCH_EVENT
-from workers.payment_jobs import PaymentJobs
-from workers.payments import REFUND_PAYMENT
+from workers.payments import PaymentJobs
 
 
 async def _jobs(db: asyncpg.Connection, entrypoint: str) -> int:

@@ -12,7 +12,7 @@ from events.conftest import Kit
 from fakes.stripe import FakeStripe, sign
 from invitations.conftest import accept, deliver, gather, paid_event, status_of
 
-from workers.payment_jobs import PaymentJobs
+from workers.payments import PaymentJobs
 
 
 async def _held(kit: Kit, seats: int = 6) -> tuple[Any, Any, uuid.UUID, str]:

@@ -12,10 +12,11 @@ import asyncpg
 import pytest
 from matching.population import event, invite, person
 
+from jobs.contract import MATCH_EVENT
 from server.matching.waves import acceptance_rate, invitation_expiry, wave_size
 from server.settings import Settings
 from workers.embeddings import Embeddings
-from workers.matching import MATCH_EVENT, Matcher
+from workers.matching import Matcher
 
 PRIOR = Settings().matching_prior_acceptance_rate
 
