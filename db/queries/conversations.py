@@ -13,8 +13,6 @@ from datetime import datetime
 
 import asyncpg
 
-from db.queries.profiles import PUBLIC_PROFILE_SELECT
-
 MESSAGE_COLUMNS = "m.id, m.conversation_id, m.seq, m.sender_profile_id, m.content, m.created_at"
 
 # The caller's ($1, users.id) conversations: `mine` and `other` are the two
@@ -88,19 +86,6 @@ async def conversation(
         conversation_id,
     )
     return row
-
-
-async def public_profiles(
-    conn: asyncpg.Connection, viewer_id: uuid.UUID, profile_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, asyncpg.Record]:
-    """Public views of these profiles, by id, for those the viewer may see."""
-    rows = await conn.fetch(
-        PUBLIC_PROFILE_SELECT
-        + " WHERE sp.id = ANY ($2::uuid[]) AND user_visible_to($1, sp.user_id)",
-        viewer_id,
-        profile_ids,
-    )
-    return {r["id"]: r for r in rows}
 
 
 async def visible_profile_owner(

@@ -5,11 +5,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
+import msgspec
 
-from db.queries.profiles import PUBLIC_PROFILE_SELECT
+from db.queries.invitations import InvitationStatus
+from db.rows import many, one
+
+# The events.status and events.cancel_reason CHECKs.
+EventStatus = Literal["draft", "published", "completed", "cancelled"]
+CancelReason = Literal["host", "too_few_attendees"]
+# What viewer_role_sql computes (NULL: no role at all).
+ViewerRole = Literal["host", "collaborator", "attendee", "invitee"]
 
 
 async def event_exists(conn: asyncpg.Connection, event_id: uuid.UUID) -> bool:
@@ -57,6 +65,70 @@ EDITABLE_COLUMNS = (
 _EDITABLE = ", ".join(f"e.{c}" for c in EDITABLE_COLUMNS)
 
 
+class LockedEvent(msgspec.Struct, frozen=True):
+    """lock_for_viewer: the editable columns (EDITABLE_COLUMNS), status, host and
+    the viewer's role."""
+
+    id: uuid.UUID
+    status: EventStatus
+    host_id: uuid.UUID
+    host_user_id: uuid.UUID
+    title: str
+    description: str | None
+    min_attendees: int | None
+    max_attendees: int | None
+    age_min: int | None
+    age_max: int | None
+    arrival_signpost: str | None
+    confirmation_fee: int
+    estimated_event_cost: dict[str, Any] | None
+    timezone: str
+    viewer_role: ViewerRole | None
+
+
+class EventView(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    status: EventStatus
+    title: str
+    description: str | None
+    min_attendees: int | None
+    max_attendees: int | None
+    age_min: int | None
+    age_max: int | None
+    arrival_signpost: str | None
+    confirmation_fee: int
+    estimated_event_cost: dict[str, Any] | None
+    timezone: str
+    price_level: int | None
+    starts_at: datetime | None
+    ends_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    published_at: datetime | None
+    cancelled_at: datetime | None
+    completed_at: datetime | None
+    cancel_reason: CancelReason | None
+    host_id: uuid.UUID
+    host_name: str
+    viewer_role: ViewerRole
+
+
+class StopRow(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    order: int
+    title: str | None
+    description: str | None
+    # Nullable columns, but every write (replace_stops) sets both.
+    start_time: datetime
+    end_time: datetime
+    location_id: uuid.UUID
+    location_name: str | None
+    location_address: str | None
+    location_latitude: float
+    location_longitude: float
+    location_google_place_id: str | None
+
+
 async def insert_event(
     conn: asyncpg.Connection, host_id: uuid.UUID, values: dict[str, Any]
 ) -> uuid.UUID:
@@ -72,10 +144,10 @@ async def insert_event(
 
 async def lock_for_viewer(
     conn: asyncpg.Connection, viewer_id: uuid.UUID, event_id: uuid.UUID
-) -> asyncpg.Record | None:
+) -> LockedEvent | None:
     """The event's editable columns, status, host and the viewer's role, with the
     event row locked until the transaction ends; None when there is no such event."""
-    row: asyncpg.Record | None = await conn.fetchrow(
+    row = await conn.fetchrow(
         f"""
         SELECT e.id, e.status, e.host_id, hp.user_id AS host_user_id, {_EDITABLE},
                {viewer_role_sql("$1")} AS viewer_role
@@ -86,7 +158,7 @@ async def lock_for_viewer(
         viewer_id,
         event_id,
     )
-    return row
+    return one(LockedEvent, row)
 
 
 async def viewer_role(
@@ -125,10 +197,10 @@ async def update_event(
 
 async def event_view(
     conn: asyncpg.Connection, viewer_id: uuid.UUID, event_id: uuid.UUID
-) -> asyncpg.Record | None:
+) -> EventView | None:
     """The event as the API shows it, with the viewer's role; None when the viewer
     has none. Internal columns (vector, matching bookkeeping) are never read."""
-    row: asyncpg.Record | None = await conn.fetchrow(
+    row = await conn.fetchrow(
         f"""
         SELECT e.id, e.status, {_EDITABLE}, e.price_level, e.starts_at, e.ends_at,
                e.created_at, e.updated_at, e.published_at, e.cancelled_at, e.completed_at,
@@ -141,11 +213,11 @@ async def event_view(
         viewer_id,
         event_id,
     )
-    return row
+    return one(EventView, row)
 
 
-async def stops(conn: asyncpg.Connection, event_id: uuid.UUID) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await conn.fetch(
+async def stops(conn: asyncpg.Connection, event_id: uuid.UUID) -> list[StopRow]:
+    rows = await conn.fetch(
         """
         SELECT s.id, s."order", s.title, s.description, s.start_time, s.end_time,
                l.id AS location_id, l.name AS location_name, l.address AS location_address,
@@ -157,7 +229,7 @@ async def stops(conn: asyncpg.Connection, event_id: uuid.UUID) -> list[asyncpg.R
         """,
         event_id,
     )
-    return rows
+    return many(StopRow, rows)
 
 
 async def usable_location_ids(
@@ -223,6 +295,20 @@ async def replace_stops(
 
 # ── Collaborators ──
 
+
+class CollaboratorRow(msgspec.Struct, frozen=True):
+    """COLLABORATOR_COLUMNS; `profile_id` only when the viewer may see them."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID | None
+    profile_id: uuid.UUID | None
+    first_name: str | None
+    last_name: str | None
+    role: str | None
+    phone_number: str | None
+    created_at: datetime
+
+
 COLLABORATOR_COLUMNS = """
     c.id, c.user_id, sp.id AS profile_id, coalesce(c.first_name, sp.first_name) AS first_name,
     c.last_name, c.role, c.phone_number, c.created_at
@@ -231,11 +317,11 @@ COLLABORATOR_COLUMNS = """
 
 async def collaborators(
     conn: asyncpg.Connection, viewer_id: uuid.UUID, event_id: uuid.UUID, *, is_host: bool
-) -> list[asyncpg.Record]:
+) -> list[CollaboratorRow]:
     """The event's collaborators in the order they were added. A collaborator who is
     a user the viewer may not see is left out, except for the host (who manages
     them), and even then shows no profile."""
-    rows: list[asyncpg.Record] = await conn.fetch(
+    rows = await conn.fetch(
         f"""
         SELECT {COLLABORATOR_COLUMNS}
         FROM event_collaborators c
@@ -249,7 +335,7 @@ async def collaborators(
         event_id,
         is_host,
     )
-    return rows
+    return many(CollaboratorRow, rows)
 
 
 async def collaborator_facts(
@@ -279,8 +365,8 @@ async def insert_collaborator(
     last_name: str | None,
     role: str | None,
     phone_number: str | None,
-) -> asyncpg.Record:
-    row: asyncpg.Record = await conn.fetchrow(
+) -> CollaboratorRow:
+    row = await conn.fetchrow(
         f"""
         WITH c AS (
             -- clock_timestamp(): several added in one transaction keep their order.
@@ -302,7 +388,7 @@ async def insert_collaborator(
         role,
         phone_number,
     )
-    return row
+    return CollaboratorRow(**row)
 
 
 async def delete_collaborator(
@@ -319,10 +405,23 @@ async def delete_collaborator(
 # ── Lifecycle ──
 
 
-async def lock_event(conn: asyncpg.Connection, event_id: uuid.UUID) -> asyncpg.Record | None:
+class TransitionFacts(msgspec.Struct, frozen=True):
+    status: EventStatus
+    title: str
+    confirmation_fee: int
+    min_attendees: int | None
+    max_attendees: int | None
+    age_min: int | None
+    age_max: int | None
+    stop_count: int
+    # NULL without stops.
+    starts_in_future: bool | None
+
+
+async def lock_event(conn: asyncpg.Connection, event_id: uuid.UUID) -> TransitionFacts | None:
     """The event's status and what publishing checks, with the row locked until
     the transaction ends (transitions of one event happen one at a time)."""
-    row: asyncpg.Record | None = await conn.fetchrow(
+    row = await conn.fetchrow(
         """
         SELECT e.status, e.title, e.confirmation_fee, e.min_attendees, e.max_attendees,
                e.age_min, e.age_max, t.stop_count, t.first_start > now() AS starts_in_future
@@ -336,7 +435,7 @@ async def lock_event(conn: asyncpg.Connection, event_id: uuid.UUID) -> asyncpg.R
         """,
         event_id,
     )
-    return row
+    return one(TransitionFacts, row)
 
 
 async def mark_published(conn: asyncpg.Connection, event_id: uuid.UUID) -> bool:
@@ -401,6 +500,36 @@ async def complete_finished(conn: asyncpg.Connection, now: datetime) -> int:
 # ── Dashboards and lists ──
 
 
+class HostedEventRow(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    title: str
+    status: EventStatus
+    timezone: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+    min_attendees: int | None
+    max_attendees: int | None
+    confirmation_fee: int
+    created_at: datetime
+    published_at: datetime | None
+    cancelled_at: datetime | None
+    completed_at: datetime | None
+    # {status: n}, statuses without invitations left out.
+    counts: dict[str, int]
+
+
+class EventInvitationRow(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    profile_id: uuid.UUID
+    status: InvitationStatus
+    decline_reason: str | None
+    match_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime | None
+    responded_at: datetime | None
+
+
 async def underfilled_events(conn: asyncpg.Connection, cutoff: datetime) -> list[uuid.UUID]:
     """Published events starting before `cutoff` with fewer confirmed people than
     their minimum."""
@@ -422,10 +551,10 @@ async def hosted_events(
     status: str | None,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
-) -> list[asyncpg.Record]:
+) -> list[HostedEventRow]:
     """The host's events, newest created first, each with its invitations counted
     by status (`counts`: {status: n}, statuses without invitations left out)."""
-    rows: list[asyncpg.Record] = await conn.fetch(
+    rows = await conn.fetch(
         """
         SELECT e.id, e.title, e.status, e.timezone, e.starts_at, e.ends_at, e.min_attendees,
                e.max_attendees, e.confirmation_fee, e.created_at, e.published_at,
@@ -448,7 +577,7 @@ async def hosted_events(
         after[1] if after else None,
         limit,
     )
-    return rows
+    return many(HostedEventRow, rows)
 
 
 async def invitation_counts(conn: asyncpg.Connection, event_id: uuid.UUID) -> dict[str, int]:
@@ -466,10 +595,10 @@ async def invitations(
     statuses: Sequence[str] | None,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
-) -> list[asyncpg.Record]:
+) -> list[EventInvitationRow]:
     """The event's invitations, newest first, leaving out invitees the viewer may
     not see; `statuses` None means all."""
-    rows: list[asyncpg.Record] = await conn.fetch(
+    rows = await conn.fetch(
         """
         SELECT i.id, i.profile_id, i.status, i.decline_reason, i.match_reason, i.created_at,
                i.updated_at, i.expires_at, i.responded_at
@@ -488,17 +617,4 @@ async def invitations(
         after[1] if after else None,
         limit,
     )
-    return rows
-
-
-async def public_profiles(
-    conn: asyncpg.Connection, viewer_id: uuid.UUID, profile_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, asyncpg.Record]:
-    """Public views of these profiles, by id, for those the viewer may see."""
-    rows = await conn.fetch(
-        PUBLIC_PROFILE_SELECT
-        + " WHERE sp.id = ANY ($2::uuid[]) AND user_visible_to($1, sp.user_id)",
-        viewer_id,
-        list(profile_ids),
-    )
-    return {r["id"]: r for r in rows}
+    return many(EventInvitationRow, rows)

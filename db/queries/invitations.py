@@ -9,8 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any, Literal
 
 import asyncpg
+import msgspec
+
+from db.rows import many, one
+
+# The invitations.status and invitations.decline_reason CHECKs.
+InvitationStatus = Literal[
+    "sent", "pending_payment", "confirmed", "declined", "expired", "payment_failed", "cancelled"
+]
+DeclineReason = Literal[
+    "busy", "not_interested", "wants_variety", "too_far", "too_expensive", "other"
+]
 
 # What the invitee sees of the event in their lists (no exact place).
 EVENT_SUMMARY = """
@@ -25,6 +37,46 @@ EVENT_SUMMARY = """
 INVITATION_COLUMNS = """
     i.id, i.event_id, i.profile_id, i.status, i.decline_reason, i.match_reason,
     i.created_at, i.updated_at, i.expires_at, i.responded_at, i.hold_expires_at"""
+
+
+class InvitationRow(msgspec.Struct, frozen=True):
+    """INVITATION_COLUMNS."""
+
+    id: uuid.UUID
+    event_id: uuid.UUID
+    profile_id: uuid.UUID
+    status: InvitationStatus
+    decline_reason: DeclineReason | None
+    match_reason: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    expires_at: dt.datetime | None
+    responded_at: dt.datetime | None
+    # Set exactly while `pending_payment` (a CHECK).
+    hold_expires_at: dt.datetime | None
+
+
+class UserInvitationRow(InvitationRow, frozen=True):
+    # EVENT_SUMMARY, decoded jsonb (its times are ISO strings).
+    event: dict[str, Any]
+
+
+class UserEventRow(msgspec.Struct, frozen=True):
+    sort_at: dt.datetime
+    invitation_id: uuid.UUID
+    event: dict[str, Any]
+
+
+class Seats(msgspec.Struct, frozen=True):
+    """What accepting reads of the locked event."""
+
+    id: uuid.UUID
+    status: str
+    # Nullable columns, but an event with invitations was published, which
+    # requires stops and a maximum, and neither can be removed after.
+    starts_at: dt.datetime
+    max_attendees: int
+    confirmation_fee: int
 
 
 async def event_of_invitation(
@@ -46,10 +98,10 @@ async def event_of_invitation(
     return event_id
 
 
-async def lock_seats(conn: asyncpg.Connection, event_id: uuid.UUID) -> asyncpg.Record:
+async def lock_seats(conn: asyncpg.Connection, event_id: uuid.UUID) -> Seats:
     """Lock the event (seat counts change one at a time) and read what accepting
     needs: status, start, capacity, fee."""
-    row: asyncpg.Record | None = await conn.fetchrow(
+    row = await conn.fetchrow(
         """
         SELECT id, status, starts_at, max_attendees, confirmation_fee
         FROM events WHERE id = $1 FOR UPDATE
@@ -57,16 +109,16 @@ async def lock_seats(conn: asyncpg.Connection, event_id: uuid.UUID) -> asyncpg.R
         event_id,
     )
     assert row is not None  # events are deleted only with their invitations
-    return row
+    return Seats(**row)
 
 
-async def lock_invitation(conn: asyncpg.Connection, invitation_id: uuid.UUID) -> asyncpg.Record:
-    row: asyncpg.Record | None = await conn.fetchrow(
+async def lock_invitation(conn: asyncpg.Connection, invitation_id: uuid.UUID) -> InvitationRow:
+    row = await conn.fetchrow(
         f"SELECT {INVITATION_COLUMNS} FROM invitations i WHERE i.id = $1 FOR UPDATE",
         invitation_id,
     )
     assert row is not None  # the caller found it in this transaction's snapshot
-    return row
+    return InvitationRow(**row)
 
 
 async def seats_taken(
@@ -95,8 +147,8 @@ async def set_status(
     hold_expires_at: dt.datetime | None = None,
     decline_reason: str | None = None,
     responded: bool = False,
-) -> asyncpg.Record:
-    row: asyncpg.Record | None = await conn.fetchrow(
+) -> InvitationRow:
+    row = await conn.fetchrow(
         f"""
         UPDATE invitations i
         SET status = $2, hold_expires_at = $3, updated_at = $4,
@@ -113,7 +165,7 @@ async def set_status(
         responded,
     )
     assert row is not None
-    return row
+    return InvitationRow(**row)
 
 
 _USER_INVITATIONS = f"""
@@ -127,11 +179,9 @@ _USER_INVITATIONS = f"""
 
 async def user_invitation(
     conn: asyncpg.Connection, user_id: uuid.UUID, invitation_id: uuid.UUID
-) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await conn.fetchrow(
-        _USER_INVITATIONS + " AND i.id = $2", user_id, invitation_id
-    )
-    return row
+) -> UserInvitationRow | None:
+    row = await conn.fetchrow(_USER_INVITATIONS + " AND i.id = $2", user_id, invitation_id)
+    return one(UserInvitationRow, row)
 
 
 async def user_invitations(
@@ -140,10 +190,10 @@ async def user_invitations(
     status: str | None,
     after: tuple[dt.datetime, uuid.UUID] | None,
     limit: int,
-) -> list[asyncpg.Record]:
+) -> list[UserInvitationRow]:
     """The user's invitations, newest first, with an event summary; invitations
     from hosts they may no longer see are left out."""
-    rows: list[asyncpg.Record] = await conn.fetch(
+    rows = await conn.fetch(
         _USER_INVITATIONS
         + """
           AND ($2::text IS NULL OR i.status = $2)
@@ -157,7 +207,7 @@ async def user_invitations(
         after[1] if after else None,
         limit,
     )
-    return rows
+    return many(UserInvitationRow, rows)
 
 
 async def user_events(
@@ -167,13 +217,13 @@ async def user_events(
     now: dt.datetime,
     after: tuple[dt.datetime, uuid.UUID] | None,
     limit: int,
-) -> list[asyncpg.Record]:
+) -> list[UserEventRow]:
     """Upcoming: published events the user is confirmed for that have not ended,
     soonest first. Past: events they attended (checked in, or confirmed for an
     event that completed), latest first."""
     order = "ASC" if upcoming else "DESC"
     compare = ">" if upcoming else "<"
-    rows: list[asyncpg.Record] = await conn.fetch(
+    rows = await conn.fetch(
         f"""
         SELECT e.starts_at AS sort_at, i.id AS invitation_id, {EVENT_SUMMARY} AS event
         FROM social_profiles sp
@@ -200,11 +250,11 @@ async def user_events(
         after[1] if after else None,
         limit,
     )
-    return rows
+    return many(UserEventRow, rows)
 
 
-async def invitation(conn: asyncpg.Connection, invitation_id: uuid.UUID) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await conn.fetchrow(
+async def invitation(conn: asyncpg.Connection, invitation_id: uuid.UUID) -> InvitationRow | None:
+    row = await conn.fetchrow(
         f"SELECT {INVITATION_COLUMNS} FROM invitations i WHERE i.id = $1", invitation_id
     )
-    return row
+    return one(InvitationRow, row)

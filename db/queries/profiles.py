@@ -3,8 +3,26 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Literal
 
 import asyncpg
+import msgspec
+
+from db.rows import many, one
+
+# The social_profiles.gender CHECK (interested_in takes the same values).
+Gender = Literal[
+    "Woman",
+    "Man",
+    "Non-binary",
+    "Transgender Woman",
+    "Transgender Man",
+    "Genderqueer",
+    "Genderfluid",
+    "Agender",
+]
 
 
 async def own_profile_id(conn: asyncpg.Connection, user_id: uuid.UUID) -> uuid.UUID | None:
@@ -12,6 +30,24 @@ async def own_profile_id(conn: asyncpg.Connection, user_id: uuid.UUID) -> uuid.U
         "SELECT id FROM social_profiles WHERE user_id = $1", user_id
     )
     return profile_id
+
+
+class PublicProfileRow(msgspec.Struct, frozen=True):
+    """PUBLIC_PROFILE_SELECT; `interests` is [{"id", "name"}] by name."""
+
+    id: uuid.UUID
+    first_name: str | None
+    preferred_name: str | None
+    bio: str | None
+    gender: Gender
+    pronouns: str | None
+    occupation: str | None
+    location: str | None
+    created_at: datetime
+    photo_key: str | None
+    face_card_key: str | None
+    is_authentic: bool
+    interests: list[dict[str, Any]]
 
 
 # Public view of a profile: `$1` is the viewer's users.id. The photo keys are
@@ -34,6 +70,25 @@ PUBLIC_PROFILE_SELECT = """
     LEFT JOIN profile_photos cp ON cp.id = sp.current_photo_id
     LEFT JOIN profile_photos fp ON fp.id = sp.current_face_card_photo_id
 """
+
+
+class OwnProfileRow(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    first_name: str | None
+    preferred_name: str | None
+    current_photo_id: uuid.UUID | None
+    current_face_card_photo_id: uuid.UUID | None
+    bio: str | None
+    gender: Gender
+    pronouns: str | None
+    interested_in: list[Gender]
+    occupation: str | None
+    location: str | None
+    created_at: datetime
+    updated_at: datetime
+    liked_profiles: list[uuid.UUID]
+
 
 # The caller's own profile; liked_profiles keeps only people they may still see.
 OWN_PROFILE_COLUMNS = """
@@ -100,26 +155,39 @@ async def update_own(
     return found is not None
 
 
-async def own_profile(conn: asyncpg.Connection, user_id: uuid.UUID) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await conn.fetchrow(
+async def own_profile(conn: asyncpg.Connection, user_id: uuid.UUID) -> OwnProfileRow | None:
+    row = await conn.fetchrow(
         f"""
         SELECT {OWN_PROFILE_COLUMNS}
         FROM social_profiles sp WHERE sp.user_id = $1
         """,
         user_id,
     )
-    return row
+    return one(OwnProfileRow, row)
 
 
 async def public_profile(
     conn: asyncpg.Connection, viewer_id: uuid.UUID, profile_id: uuid.UUID
-) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await conn.fetchrow(
+) -> PublicProfileRow | None:
+    row = await conn.fetchrow(
         PUBLIC_PROFILE_SELECT + " WHERE sp.id = $2 AND user_visible_to($1, sp.user_id)",
         viewer_id,
         profile_id,
     )
-    return row
+    return one(PublicProfileRow, row)
+
+
+async def public_profiles(
+    conn: asyncpg.Connection, viewer_id: uuid.UUID, profile_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, PublicProfileRow]:
+    """Public views of these profiles, by id, for those the viewer may see."""
+    rows = await conn.fetch(
+        PUBLIC_PROFILE_SELECT
+        + " WHERE sp.id = ANY ($2::uuid[]) AND user_visible_to($1, sp.user_id)",
+        viewer_id,
+        list(profile_ids),
+    )
+    return {row.id: row for row in many(PublicProfileRow, rows)}
 
 
 async def discover(
@@ -127,9 +195,9 @@ async def discover(
     viewer_id: uuid.UUID,
     after: tuple[object, uuid.UUID] | None,
     limit: int,
-) -> list[asyncpg.Record]:
+) -> list[PublicProfileRow]:
     """Profiles whose gender is in the viewer's interested_in, newest first."""
-    rows: list[asyncpg.Record] = await conn.fetch(
+    rows = await conn.fetch(
         PUBLIC_PROFILE_SELECT
         + """
         JOIN social_profiles me ON me.user_id = $1
@@ -145,7 +213,7 @@ async def discover(
         after[1] if after else None,
         limit,
     )
-    return rows
+    return many(PublicProfileRow, rows)
 
 
 async def visible_profile_id(

@@ -22,6 +22,7 @@ import asyncpg
 import msgspec
 
 from db.queries import conversations as q
+from db.queries import profiles as profiles_q
 from server.boards.checks import clamp_seq
 from server.boards.sequenced import append
 from server.conversations.schemas import Conversation, Message
@@ -39,7 +40,9 @@ def _message(row: asyncpg.Record) -> Message:
     return msgspec.convert(dict(row), Message)
 
 
-def _conversation(row: asyncpg.Record, other: asyncpg.Record, storage: Storage) -> Conversation:
+def _conversation(
+    row: asyncpg.Record, other: profiles_q.PublicProfileRow, storage: Storage
+) -> Conversation:
     last_message = None
     if row["message_id"] is not None:
         last_message = Message(
@@ -66,7 +69,9 @@ def _conversation(row: asyncpg.Record, other: asyncpg.Record, storage: Storage) 
 async def _views(
     conn: asyncpg.Connection, storage: Storage, user_id: uuid.UUID, rows: list[asyncpg.Record]
 ) -> list[Conversation]:
-    profiles = await q.public_profiles(conn, user_id, [r["other_profile_id"] for r in rows])
+    profiles = await profiles_q.public_profiles(
+        conn, user_id, [r["other_profile_id"] for r in rows]
+    )
     # A profile hidden between the two queries (a block just now) drops its row.
     return [
         _conversation(r, profiles[r["other_profile_id"]], storage)

@@ -46,15 +46,15 @@ _CHECKS = {
 }
 
 
-def _failing_checks(event: asyncpg.Record) -> list[str]:
+def _failing_checks(event: q.TransitionFacts) -> list[str]:
     failing = []
-    if event["stop_count"] == 0:
+    if event.stop_count == 0:
         failing.append("stops_required")
-    elif not event["starts_in_future"]:
+    elif not event.starts_in_future:
         failing.append("start_in_future")
-    if event["min_attendees"] is None or event["max_attendees"] is None:
+    if event.min_attendees is None or event.max_attendees is None:
         failing.append("attendees_required")
-    if event["age_min"] is None or event["age_max"] is None:
+    if event.age_min is None or event.age_max is None:
         failing.append("ages_required")
     return failing
 
@@ -67,8 +67,8 @@ async def publish_event(conn: asyncpg.Connection, event_id: uuid.UUID) -> None:
         event = await q.lock_event(conn, event_id)
         if event is None:
             raise ApiError(404, "not_found", "No such event")
-        if (event["status"], "published") not in TRANSITIONS:
-            raise invalid_transition(event["status"], "published")
+        if (event.status, "published") not in TRANSITIONS:
+            raise invalid_transition(event.status, "published")
         failing = _failing_checks(event)
         if failing:
             raise ApiError(
@@ -83,7 +83,7 @@ async def publish_event(conn: asyncpg.Connection, event_id: uuid.UUID) -> None:
                 },
             )
         if not await q.mark_published(conn, event_id):
-            raise invalid_transition(event["status"], "published")
+            raise invalid_transition(event.status, "published")
         await enqueue_match_event(conn, event_id)
 
 
@@ -95,7 +95,7 @@ async def cancel_event(conn: asyncpg.Connection, event_id: uuid.UUID, reason: Ca
     same transaction (pending payments are cancelled or, if paid, refunded)."""
     async with conn.transaction():
         event = await q.lock_event(conn, event_id)
-        if event is None or (event["status"], "cancelled") not in TRANSITIONS:
+        if event is None or (event.status, "cancelled") not in TRANSITIONS:
             return False
         if not await q.mark_cancelled(conn, event_id, reason):
             return False
@@ -103,9 +103,9 @@ async def cancel_event(conn: asyncpg.Connection, event_id: uuid.UUID, reason: Ca
         await q.cancel_open_invitations(conn, event_id)
         await settle_cancelled_event(conn, event_id)
         # Who paid (or is paying) hears that the fee comes back.
-        paid = event["confirmation_fee"] > 0
+        paid = event.confirmation_fee > 0
         refunded = {r["user_id"] for r in told if paid and r["status"] != "sent"}
-        data = {"event_id": event_id, "event_title": event["title"]}
+        data = {"event_id": event_id, "event_title": event.title}
         await notify_many(conn, refunded, "event_cancelled", {**data, "refund": True})
         others = [r["user_id"] for r in told if r["user_id"] not in refunded]
         await notify_many(conn, others, "event_cancelled", {**data, "refund": False})

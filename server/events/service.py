@@ -21,6 +21,7 @@ import msgspec
 
 from db.queries import audience as audience_q
 from db.queries import events as q
+from db.queries import profiles as profiles_q
 from db.queries import safety as safety_q
 from jobs.contract import enqueue_match_event
 from server.auth.phone import normalize_phone, to_e164
@@ -77,12 +78,12 @@ def _locked(detail: str) -> ApiError:
 
 async def _lock_as_host(
     conn: asyncpg.Connection, user_id: uuid.UUID, event_id: uuid.UUID
-) -> asyncpg.Record:
+) -> q.LockedEvent:
     """The event, locked for this transaction, when the caller hosts it."""
     row = await q.lock_for_viewer(conn, user_id, event_id)
-    if row is None or row["viewer_role"] is None:
+    if row is None or row.viewer_role is None:
         raise _not_found()
-    if row["viewer_role"] != "host":
+    if row.viewer_role != "host":
         raise _forbidden()
     return row
 
@@ -150,7 +151,7 @@ def _invalid_user() -> ApiError:
 
 async def _add_collaborator(
     conn: asyncpg.Connection, host_user_id: uuid.UUID, event_id: uuid.UUID, data: CollaboratorIn
-) -> asyncpg.Record:
+) -> q.CollaboratorRow:
     """Add one collaborator; the caller holds the event's lock (or created it in
     this transaction), which keeps the count and the duplicate check exact."""
     user_id = data.user_id
@@ -205,63 +206,78 @@ def _stored_cost(cost: EstimatedCost | None) -> dict[str, Any] | None:
 # ── Reading one event ──
 
 
-def _collaborator(row: asyncpg.Record, *, is_host: bool) -> Collaborator:
+def _collaborator(row: q.CollaboratorRow, *, is_host: bool) -> Collaborator:
     return Collaborator(
-        id=row["id"],
-        profile_id=row["profile_id"],
-        first_name=row["first_name"],
-        last_name=row["last_name"],
-        role=row["role"],
-        user_id=row["user_id"] if is_host else None,
-        phone_number=row["phone_number"] if is_host else None,
-        created_at=row["created_at"],
+        id=row.id,
+        profile_id=row.profile_id,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        role=row.role,
+        user_id=row.user_id if is_host else None,
+        phone_number=row.phone_number if is_host else None,
+        created_at=row.created_at,
     )
 
 
-def _stop(row: asyncpg.Record, *, full: bool) -> Stop:
+def _stop(row: q.StopRow, *, full: bool) -> Stop:
     location = Location(
-        id=row["location_id"],
-        name=row["location_name"],
-        address=row["location_address"],
-        latitude=row["location_latitude"],
-        longitude=row["location_longitude"],
-        google_place_id=row["location_google_place_id"],
+        id=row.location_id,
+        name=row.location_name,
+        address=row.location_address,
+        latitude=row.location_latitude,
+        longitude=row.location_longitude,
+        google_place_id=row.location_google_place_id,
     )
     return Stop(
-        id=row["id"],
-        order=row["order"],
-        title=row["title"],
-        description=row["description"],
-        start_time=row["start_time"],
-        end_time=row["end_time"],
+        id=row.id,
+        order=row.order,
+        title=row.title,
+        description=row.description,
+        start_time=row.start_time,
+        end_time=row.end_time,
         location_id=location.id if full else None,
         location=location if full else None,
     )
+
+
+def _estimated_cost(stored: dict[str, Any] | None) -> EstimatedCost | None:
+    return msgspec.convert(stored, EstimatedCost) if stored and "range" in stored else None
 
 
 async def _view(conn: asyncpg.Connection, user_id: uuid.UUID, event_id: uuid.UUID) -> Event:
     row = await q.event_view(conn, user_id, event_id)
     if row is None:
         raise _not_found()
-    role = row["viewer_role"]
+    role = row.viewer_role
     full = role in FULL_VIEW
     stops = await q.stops(conn, event_id)
     collaborators = await q.collaborators(conn, user_id, event_id, is_host=role == "host")
-    record = dict(row)
-    host = HostSummary(id=record.pop("host_id"), host_name=record.pop("host_name"))
-    cost = record.pop("estimated_event_cost")
-    if not full:
-        record["arrival_signpost"] = None
-    return msgspec.convert(
-        {
-            **record,
-            "host": host,
-            "estimated_event_cost": cost if cost and "range" in cost else None,
-            "stops": [_stop(s, full=full) for s in stops],
-            "collaborators": [_collaborator(c, is_host=role == "host") for c in collaborators],
-        },
-        Event,
-        strict=False,
+    return Event(
+        id=row.id,
+        status=row.status,
+        viewer_role=role,
+        host=HostSummary(id=row.host_id, host_name=row.host_name),
+        title=row.title,
+        description=row.description,
+        min_attendees=row.min_attendees,
+        max_attendees=row.max_attendees,
+        age_min=row.age_min,
+        age_max=row.age_max,
+        arrival_signpost=row.arrival_signpost if full else None,
+        confirmation_fee=row.confirmation_fee,
+        estimated_event_cost=_estimated_cost(row.estimated_event_cost),
+        price_level=row.price_level,
+        timezone=row.timezone,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        published_at=row.published_at,
+        cancelled_at=row.cancelled_at,
+        completed_at=row.completed_at,
+        cancel_reason=row.cancel_reason,
+        stops=[_stop(s, full=full) for s in stops],
+        collaborators=[_collaborator(c, is_host=role == "host") for c in collaborators],
     )
 
 
@@ -291,15 +307,15 @@ async def create_event(conn: asyncpg.Connection, user_id: uuid.UUID, data: Event
     return await get_event(conn, user_id, event_id)
 
 
-def _locked_fields(current: asyncpg.Record, changes: dict[str, Any]) -> list[str]:
+def _locked_fields(current: q.LockedEvent, changes: dict[str, Any]) -> list[str]:
     """The changes a published event refuses."""
     locked = sorted(set(changes) - PUBLISHED_EDITABLE)
     if "max_attendees" in changes and (
-        changes["max_attendees"] is None or changes["max_attendees"] < current["max_attendees"]
+        changes["max_attendees"] is None or changes["max_attendees"] < current.max_attendees
     ):
         locked.append("max_attendees (may only grow)")
     if "min_attendees" in changes and (
-        changes["min_attendees"] is None or changes["min_attendees"] > current["min_attendees"]
+        changes["min_attendees"] is None or changes["min_attendees"] > current.min_attendees
     ):
         locked.append("min_attendees (may only shrink)")
     return locked
@@ -321,15 +337,15 @@ async def patch_event(
         _check_timezone(sent["timezone"])
     async with conn.transaction():
         current = await _lock_as_host(conn, user_id, event_id)
-        changes = {name: value for name, value in sent.items() if value != current[name]}
-        status = current["status"]
+        changes = {name: value for name, value in sent.items() if value != getattr(current, name)}
+        status = current.status
         if changes and status in ("completed", "cancelled"):
             raise _locked(f"A {status} event cannot change")
         if changes and status == "published":
             locked = _locked_fields(current, changes)
             if locked:
                 raise _locked("A published event cannot change: " + ", ".join(locked))
-        _check_ranges({**{name: current[name] for name in q.EDITABLE_COLUMNS}, **changes})
+        _check_ranges({**{name: getattr(current, name) for name in q.EDITABLE_COLUMNS}, **changes})
         if changes:
             await q.update_event(
                 conn, event_id, changes, clear_vector=bool(TEXT_FIELDS & set(changes))
@@ -342,7 +358,7 @@ async def patch_event(
                     conn,
                     [r["user_id"] for r in people],
                     "event_updated",
-                    {"event_id": event_id, "event_title": changes.get("title", current["title"])},
+                    {"event_id": event_id, "event_title": changes.get("title", current.title)},
                 )
     return await get_event(conn, user_id, event_id)
 
@@ -353,7 +369,7 @@ async def put_stops(
     _check_stop_times(stops)
     async with conn.transaction():
         current = await _lock_as_host(conn, user_id, event_id)
-        if current["status"] != "draft":
+        if current.status != "draft":
             raise _locked("The itinerary can change only while the event is a draft")
         await _write_stops(conn, user_id, event_id, stops)
     return await get_event(conn, user_id, event_id)
@@ -369,7 +385,7 @@ async def add_collaborator(
 ) -> Collaborator:
     async with conn.transaction():
         current = await _lock_as_host(conn, user_id, event_id)
-        _require_open(current["status"])
+        _require_open(current.status)
         row = await _add_collaborator(conn, user_id, event_id, data)
     return _collaborator(row, is_host=True)
 
@@ -379,7 +395,7 @@ async def remove_collaborator(
 ) -> None:
     async with conn.transaction():
         current = await _lock_as_host(conn, user_id, event_id)
-        _require_open(current["status"])
+        _require_open(current.status)
         if not await q.delete_collaborator(conn, event_id, collaborator_id):
             raise ApiError(404, "not_found", "No such collaborator on this event")
 
@@ -395,7 +411,7 @@ async def cancel(conn: asyncpg.Connection, user_id: uuid.UUID, event_id: uuid.UU
     async with conn.transaction():
         current = await _lock_as_host(conn, user_id, event_id)
         if not await lifecycle.cancel_event(conn, event_id, "host"):
-            raise lifecycle.invalid_transition(current["status"], "cancelled")
+            raise lifecycle.invalid_transition(current.status, "cancelled")
     return await get_event(conn, user_id, event_id)
 
 
@@ -406,8 +422,8 @@ def _counts(by_status: dict[str, int]) -> InvitationCounts:
     return msgspec.convert(by_status, InvitationCounts)
 
 
-def _cursor_key(row: asyncpg.Record) -> tuple[datetime, uuid.UUID]:
-    return (row["created_at"], row["id"])
+def _cursor_key(row: q.HostedEventRow | q.EventInvitationRow) -> tuple[datetime, uuid.UUID]:
+    return (row.created_at, row.id)
 
 
 async def hosted_events(
@@ -417,11 +433,25 @@ async def hosted_events(
     after = decode_cursor(page.cursor, tuple[datetime, uuid.UUID]) if page.cursor else None
     rows = await q.hosted_events(conn, host_id, status, after, page.limit + 1)
     items, cursor = make_page(rows, page.limit, key=_cursor_key)
-    events = []
-    for row in items:
-        record = dict(row)
-        record["invitation_counts"] = _counts(record.pop("counts"))
-        events.append(msgspec.convert(record, HostedEvent, strict=False))
+    events = [
+        HostedEvent(
+            id=row.id,
+            title=row.title,
+            status=row.status,
+            timezone=row.timezone,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            min_attendees=row.min_attendees,
+            max_attendees=row.max_attendees,
+            confirmation_fee=row.confirmation_fee,
+            created_at=row.created_at,
+            published_at=row.published_at,
+            cancelled_at=row.cancelled_at,
+            completed_at=row.completed_at,
+            invitation_counts=_counts(row.counts),
+        )
+        for row in items
+    ]
     return Page(items=events, next_cursor=cursor)
 
 
@@ -432,17 +462,17 @@ async def _invitees(
     event_id: uuid.UUID,
     statuses: Sequence[str] | None,
     page: PageParams,
-) -> tuple[list[tuple[asyncpg.Record, PublicProfile]], str | None]:
+) -> tuple[list[tuple[q.EventInvitationRow, PublicProfile]], str | None]:
     """A page of the event's invitations with the invitees' public profiles,
     leaving out people the caller may not see."""
     after = decode_cursor(page.cursor, tuple[datetime, uuid.UUID]) if page.cursor else None
     rows = await q.invitations(conn, user_id, event_id, statuses, after, page.limit + 1)
     items, cursor = make_page(rows, page.limit, key=_cursor_key)
-    profiles = await q.public_profiles(conn, user_id, [r["profile_id"] for r in items])
+    profiles = await profiles_q.public_profiles(conn, user_id, [r.profile_id for r in items])
     return [
-        (row, public_profile(profiles[row["profile_id"]], storage))
+        (row, public_profile(profiles[row.profile_id], storage))
         for row in items
-        if row["profile_id"] in profiles
+        if row.profile_id in profiles
     ], cursor
 
 
@@ -466,14 +496,14 @@ async def list_invitations(
         counts = await q.invitation_counts(conn, event_id)
     items = [
         Invitation(
-            id=row["id"],
-            status=row["status"],
-            decline_reason=row["decline_reason"],
-            match_reason=row["match_reason"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            expires_at=row["expires_at"],
-            responded_at=row["responded_at"],
+            id=row.id,
+            status=row.status,
+            decline_reason=row.decline_reason,
+            match_reason=row.match_reason,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            expires_at=row.expires_at,
+            responded_at=row.responded_at,
             profile=profile,
         )
         for row, profile in invitees

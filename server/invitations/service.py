@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 import asyncpg
 import msgspec
@@ -19,7 +20,7 @@ from db.queries import invitations as q
 from db.queries import payments as payments_q
 from jobs.contract import enqueue_match_event, enqueue_reconcile, enqueue_user_vectors_changed
 from server.errors import ApiError
-from server.invitations.schemas import AcceptResult, Invitation, MyEvent
+from server.invitations.schemas import AcceptResult, EventSummary, Invitation, MyEvent
 from server.pagination import Page, PageParams, decode_cursor, make_page
 from server.payments import service as payments
 from server.payments.gateway import StripeGateway
@@ -39,8 +40,25 @@ def _expired() -> ApiError:
     return ApiError(410, "invitation_expired", "This invitation has expired")
 
 
-def _invitation(row: asyncpg.Record) -> Invitation:
-    return msgspec.convert(dict(row), Invitation, strict=False)
+def _summary(stored: dict[str, Any]) -> EventSummary:
+    # strict=False: the jsonb summary carries its times as ISO strings.
+    return msgspec.convert(stored, EventSummary, strict=False)
+
+
+def _invitation(row: q.UserInvitationRow) -> Invitation:
+    return Invitation(
+        id=row.id,
+        event_id=row.event_id,
+        status=row.status,
+        decline_reason=row.decline_reason,
+        match_reason=row.match_reason,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        expires_at=row.expires_at,
+        responded_at=row.responded_at,
+        hold_expires_at=row.hold_expires_at,
+        event=_summary(row.event),
+    )
 
 
 async def _view(
@@ -54,7 +72,7 @@ async def _view(
 
 async def _locked(
     conn: asyncpg.Connection, user_id: uuid.UUID, invitation_id: uuid.UUID
-) -> tuple[asyncpg.Record, asyncpg.Record]:
+) -> tuple[q.Seats, q.InvitationRow]:
     """(event, invitation), locked in the seat lock order; inside a transaction."""
     event_id = await q.event_of_invitation(conn, invitation_id, user_id)
     if event_id is None:
@@ -63,11 +81,11 @@ async def _locked(
     return event, await q.lock_invitation(conn, invitation_id)
 
 
-def _is_expired(invitation: asyncpg.Record, now: dt.datetime) -> bool:
-    if invitation["status"] == "expired":
+def _is_expired(invitation: q.InvitationRow, now: dt.datetime) -> bool:
+    if invitation.status == "expired":
         return True
-    deadline = invitation["expires_at"]
-    return invitation["status"] == "sent" and deadline is not None and deadline <= now
+    deadline = invitation.expires_at
+    return invitation.status == "sent" and deadline is not None and deadline <= now
 
 
 async def _hold(
@@ -82,24 +100,28 @@ async def _hold(
     (returned) to pay within the hold. A repeated accept resumes the hold."""
     async with conn.transaction():
         event, invitation = await _locked(conn, user_id, invitation_id)
-        status = invitation["status"]
+        status = invitation.status
         if status == "confirmed":
             return None
-        held = status == "pending_payment" and invitation["hold_expires_at"] > now
+        held = (
+            status == "pending_payment"
+            and invitation.hold_expires_at is not None
+            and invitation.hold_expires_at > now
+        )
         if status not in ("sent", "payment_failed", "pending_payment"):
             if _is_expired(invitation, now):
                 raise _expired()
             raise _transition(status, "accepted")
         if _is_expired(invitation, now):
             raise _expired()
-        if event["status"] != "published" or event["starts_at"] <= now:
+        if event.status != "published" or event.starts_at <= now:
             raise ApiError(409, "event_closed", "This event no longer takes guests")
-        fee = event["confirmation_fee"]
+        fee = event.confirmation_fee
         if fee > 0 and not payments_on:
             raise ApiError(503, "payments_unavailable", "Payments are not configured here")
         if not held:
-            taken = await q.seats_taken(conn, event["id"], now, besides=invitation_id)
-            if taken >= event["max_attendees"]:
+            taken = await q.seats_taken(conn, event.id, now, besides=invitation_id)
+            if taken >= event.max_attendees:
                 raise ApiError(409, "event_full", "Every seat is taken")
         if fee == 0:
             await q.set_status(conn, invitation_id, "confirmed", now, responded=True)
@@ -114,13 +136,13 @@ async def _hold(
 async def _attempt(
     conn: asyncpg.Connection,
     settings: Settings,
-    invitation: asyncpg.Record,
+    invitation: q.InvitationRow,
     user_id: uuid.UUID,
     fee: int,
 ) -> asyncpg.Record:
     """The payment attempt to pay with: the current one while it can still be paid
     (pending, or failed with a PaymentIntent that takes another card), else a new one."""
-    latest = await payments_q.lock_latest_attempt(conn, invitation["id"])
+    latest = await payments_q.lock_latest_attempt(conn, invitation.id)
     if latest is not None and latest["amount_in_cents"] == fee:
         reusable = latest["status"] == "pending" or (
             latest["status"] == "failed" and latest["stripe_payment_intent_id"] is not None
@@ -132,8 +154,8 @@ async def _attempt(
     return await payments_q.insert_attempt(
         conn,
         user_id=user_id,
-        event_id=invitation["event_id"],
-        invitation_id=invitation["id"],
+        event_id=invitation.event_id,
+        invitation_id=invitation.id,
         amount=fee,
         currency=settings.payment_currency,
         attempt=1 if latest is None else latest["attempt"] + 1,
@@ -166,7 +188,7 @@ async def decline(
     now = dt.datetime.now(dt.UTC)
     async with conn.transaction():
         event, invitation = await _locked(conn, user_id, invitation_id)
-        status = invitation["status"]
+        status = invitation.status
         if status != "declined":
             if _is_expired(invitation, now):
                 raise _expired()
@@ -177,7 +199,7 @@ async def decline(
             )
             if status == "pending_payment":
                 await _settle_open_attempt(conn, invitation_id)
-            await enqueue_match_event(conn, event["id"])
+            await enqueue_match_event(conn, event.id)
             if reason == "not_interested":
                 await enqueue_user_vectors_changed(conn, user_id)
     return await _view(conn, user_id, invitation_id)
@@ -199,22 +221,22 @@ async def cancel(
     now = dt.datetime.now(dt.UTC)
     async with conn.transaction():
         event, invitation = await _locked(conn, user_id, invitation_id)
-        status = invitation["status"]
+        status = invitation.status
         if status != "cancelled":
-            if status not in ("confirmed", "pending_payment") or event["status"] != "published":
+            if status not in ("confirmed", "pending_payment") or event.status != "published":
                 raise _transition(status, "cancelled")
-            if event["starts_at"] <= now:
+            if event.starts_at <= now:
                 raise ApiError(409, "event_closed", "The event has started")
             await q.set_status(conn, invitation_id, "cancelled", now)
             if status == "pending_payment":
                 await _settle_open_attempt(conn, invitation_id)
-            late = event["starts_at"] - now < dt.timedelta(hours=settings.late_cancellation_hours)
+            late = event.starts_at - now < dt.timedelta(hours=settings.late_cancellation_hours)
             if status == "confirmed" and late:
                 await attendance_q.record(
-                    conn, event["id"], invitation["profile_id"], "cancelled_late", None
+                    conn, event.id, invitation.profile_id, "cancelled_late", None
                 )
-                await attendance_q.refresh_reliability(conn, invitation["profile_id"])
-            await enqueue_match_event(conn, event["id"])
+                await attendance_q.refresh_reliability(conn, invitation.profile_id)
+            await enqueue_match_event(conn, event.id)
     return await _view(conn, user_id, invitation_id)
 
 
@@ -226,7 +248,7 @@ async def my_invitations(
     conn: asyncpg.Connection, user_id: uuid.UUID, status: str | None, page: PageParams
 ) -> Page[Invitation]:
     rows = await q.user_invitations(conn, user_id, status, _after(page), page.limit + 1)
-    items, cursor = make_page(rows, page.limit, key=lambda r: (r["created_at"], r["id"]))
+    items, cursor = make_page(rows, page.limit, key=lambda r: (r.created_at, r.id))
     return Page(items=[_invitation(r) for r in items], next_cursor=cursor)
 
 
@@ -235,9 +257,10 @@ async def my_events(
 ) -> Page[MyEvent]:
     now = dt.datetime.now(dt.UTC)
     rows = await q.user_events(conn, user_id, upcoming, now, _after(page), page.limit + 1)
-    items, cursor = make_page(rows, page.limit, key=lambda r: (r["sort_at"], r["invitation_id"]))
+    items, cursor = make_page(rows, page.limit, key=lambda r: (r.sort_at, r.invitation_id))
     return Page(
-        items=[msgspec.convert(dict(r), MyEvent, strict=False) for r in items], next_cursor=cursor
+        items=[MyEvent(invitation_id=r.invitation_id, event=_summary(r.event)) for r in items],
+        next_cursor=cursor,
     )
 
 

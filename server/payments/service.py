@@ -110,7 +110,7 @@ async def start_payment(
 
 async def _lock_around(
     conn: asyncpg.Connection, payment_id: uuid.UUID
-) -> tuple[asyncpg.Record, asyncpg.Record | None, asyncpg.Record | None]:
+) -> tuple[asyncpg.Record, inv_q.InvitationRow | None, inv_q.Seats | None]:
     """Lock the payment's event, invitation and the payment, in the order every
     seat change uses; returns (payment, invitation, event)."""
     row = await q.payment(conn, payment_id)
@@ -135,10 +135,10 @@ async def _end_attempt(
         if payment["status"] != "pending":
             return
         await q.update(conn, payment_id, status=status, failure_code=failure_code)
-        if invitation is not None and invitation["status"] == "pending_payment":
-            await inv_q.set_status(conn, invitation["id"], "payment_failed", now)
-            await enqueue_match_event(conn, invitation["event_id"])
-            await _tell(conn, invitation["id"], "payment_failed")
+        if invitation is not None and invitation.status == "pending_payment":
+            await inv_q.set_status(conn, invitation.id, "payment_failed", now)
+            await enqueue_match_event(conn, invitation.event_id)
+            await _tell(conn, invitation.id, "payment_failed")
 
 
 async def apply_intent(conn: asyncpg.Connection, intent: PaymentIntent, now: dt.datetime) -> None:
@@ -178,15 +178,15 @@ async def _succeeded(
         reason = _refund_reason(invitation, event, now)
         if reason is None and invitation is not None and event is not None:
             if await _seat_for(conn, invitation, event, now):
-                await inv_q.set_status(conn, invitation["id"], "confirmed", now)
-                await _tell(conn, invitation["id"], "payment_succeeded")
+                await inv_q.set_status(conn, invitation.id, "confirmed", now)
+                await _tell(conn, invitation.id, "payment_succeeded")
                 return
             reason = "no_seat"
         await q.update(conn, payment_id, status="succeeded", refund_reason=reason)
         await enqueue_refund(conn, payment_id)
         # A cancelled event's notification already says the fee comes back.
         if invitation is not None and reason != "event_cancelled":
-            await _tell(conn, invitation["id"], "payment_refunded")
+            await _tell(conn, invitation.id, "payment_refunded")
         logger.info("payment to refund", payment_id=str(payment_id), reason=reason)
 
 
@@ -201,31 +201,31 @@ async def _tell(conn: asyncpg.Connection, invitation_id: uuid.UUID, kind: Kind) 
 
 
 def _refund_reason(
-    invitation: asyncpg.Record | None, event: asyncpg.Record | None, now: dt.datetime
+    invitation: inv_q.InvitationRow | None, event: inv_q.Seats | None, now: dt.datetime
 ) -> str | None:
     if invitation is None or event is None:
         return "invitation_closed"
-    if event["status"] == "cancelled":
+    if event.status == "cancelled":
         return "event_cancelled"
-    if invitation["status"] not in ("pending_payment", "payment_failed", "expired"):
+    if invitation.status not in ("pending_payment", "payment_failed", "expired"):
         return "invitation_closed"
-    if event["status"] != "published" or event["starts_at"] <= now:
+    if event.status != "published" or event.starts_at <= now:
         return "invitation_closed"
     return None
 
 
 async def _seat_for(
-    conn: asyncpg.Connection, invitation: asyncpg.Record, event: asyncpg.Record, now: dt.datetime
+    conn: asyncpg.Connection, invitation: inv_q.InvitationRow, event: inv_q.Seats, now: dt.datetime
 ) -> bool:
     held = (
-        invitation["status"] == "pending_payment"
-        and invitation["hold_expires_at"] is not None
-        and invitation["hold_expires_at"] > now
+        invitation.status == "pending_payment"
+        and invitation.hold_expires_at is not None
+        and invitation.hold_expires_at > now
     )
     if held:
         return True
-    taken = await inv_q.seats_taken(conn, event["id"], now, besides=invitation["id"])
-    return bool(taken < event["max_attendees"])
+    taken = await inv_q.seats_taken(conn, event.id, now, besides=invitation.id)
+    return taken < event.max_attendees
 
 
 async def handle_webhook(
@@ -332,8 +332,9 @@ async def _attempt_over(
     invitation = await inv_q.invitation(conn, payment["invitation_id"])
     return (
         invitation is None
-        or invitation["status"] != "pending_payment"
-        or invitation["hold_expires_at"] <= now
+        or invitation.status != "pending_payment"
+        or invitation.hold_expires_at is None
+        or invitation.hold_expires_at <= now
     )
 
 

@@ -15,6 +15,7 @@ from jobs.contract import enqueue_user_vectors_changed
 from server.errors import ApiError
 from server.pagination import Page, PageParams, decode_cursor, make_page
 from server.profiles.schemas import (
+    InterestOut,
     OwnSocialProfile,
     PublicProfile,
     SocialProfileIn,
@@ -62,7 +63,23 @@ async def _own(conn: asyncpg.Connection, user_id: uuid.UUID) -> OwnSocialProfile
         raise ApiError(
             409, "social_profile_required", "Create your profile first (PUT /v1/me/social-profile)"
         )
-    return msgspec.convert(dict(row), OwnSocialProfile)
+    return OwnSocialProfile(
+        id=row.id,
+        user_id=row.user_id,
+        first_name=row.first_name,
+        preferred_name=row.preferred_name,
+        current_photo_id=row.current_photo_id,
+        current_face_card_photo_id=row.current_face_card_photo_id,
+        bio=row.bio,
+        gender=row.gender,
+        pronouns=row.pronouns,
+        interested_in=row.interested_in,
+        occupation=row.occupation,
+        location=row.location,
+        liked_profiles=row.liked_profiles,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
 
 
 async def put_profile(
@@ -99,18 +116,20 @@ async def patch_profile(
     return await _own(conn, user_id)
 
 
-def public_profile(row: asyncpg.Record, storage: Storage) -> PublicProfile:
-    record = dict(row)
-    photo_key = record.pop("photo_key")
-    face_card_key = record.pop("face_card_key")
-    record.pop("created_at")
-    return msgspec.convert(
-        {
-            **record,
-            "photo_url": storage.url(photo_key) if photo_key else None,
-            "face_card_url": storage.url(face_card_key) if face_card_key else None,
-        },
-        PublicProfile,
+def public_profile(row: q.PublicProfileRow, storage: Storage) -> PublicProfile:
+    return PublicProfile(
+        id=row.id,
+        first_name=row.first_name,
+        preferred_name=row.preferred_name,
+        bio=row.bio,
+        gender=row.gender,
+        pronouns=row.pronouns,
+        occupation=row.occupation,
+        location=row.location,
+        photo_url=storage.url(row.photo_key) if row.photo_key else None,
+        face_card_url=storage.url(row.face_card_key) if row.face_card_key else None,
+        is_authentic=row.is_authentic,
+        interests=msgspec.convert(row.interests, list[InterestOut]),
     )
 
 
@@ -129,7 +148,7 @@ async def discover(
     await require_profile_id(conn, viewer_id)
     after = decode_cursor(page.cursor, tuple[datetime, uuid.UUID]) if page.cursor else None
     rows = await q.discover(conn, viewer_id, after, page.limit + 1)
-    items, cursor = make_page(rows, page.limit, key=lambda r: (r["created_at"], r["id"]))
+    items, cursor = make_page(rows, page.limit, key=lambda r: (r.created_at, r.id))
     return Page(items=[public_profile(r, storage) for r in items], next_cursor=cursor)
 
 
