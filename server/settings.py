@@ -24,10 +24,13 @@ class SettingsError(Exception):
     """The environment does not describe a server that may start."""
 
 
-class Settings(msgspec.Struct, frozen=True, kw_only=True):
-    env: Environment = "dev"
+class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper"):
+    """Each field is read from the environment variable named by its upper-cased
+    name, or by the `name` its field gives (ENV_NAMES lists them all)."""
+
+    env: Environment = msgspec.field(default="dev", name="MOMENTO_ENV")
     port: int = 8000
-    data_dir: Path = DEFAULT_DATA_DIR
+    data_dir: Path = msgspec.field(default=DEFAULT_DATA_DIR, name="MOMENTO_DATA_DIR")
     database_url: str | None = None
     database_pool_min: int = 2
     database_pool_max: int = 10
@@ -150,84 +153,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
-ENV_NAMES: dict[str, str] = {
-    "env": "MOMENTO_ENV",
-    "port": "PORT",
-    "data_dir": "MOMENTO_DATA_DIR",
-    "database_url": "DATABASE_URL",
-    "database_pool_min": "DATABASE_POOL_MIN",
-    "database_pool_max": "DATABASE_POOL_MAX",
-    "redis_url": "REDIS_URL",
-    "redis_key_prefix": "REDIS_KEY_PREFIX",
-    "run_workers_in_web": "RUN_WORKERS_IN_WEB",
-    "jwt_secret": "JWT_SECRET",
-    "access_token_ttl_seconds": "ACCESS_TOKEN_TTL_SECONDS",
-    "session_cache_seconds": "SESSION_CACHE_SECONDS",
-    "refresh_token_ttl_days": "REFRESH_TOKEN_TTL_DAYS",
-    "otp_ttl_seconds": "OTP_TTL_SECONDS",
-    "otp_max_attempts": "OTP_MAX_ATTEMPTS",
-    "otp_sends_per_phone_per_hour": "OTP_SENDS_PER_PHONE_PER_HOUR",
-    "otp_sends_per_ip_per_hour": "OTP_SENDS_PER_IP_PER_HOUR",
-    "otp_verifies_per_ip_per_hour": "OTP_VERIFIES_PER_IP_PER_HOUR",
-    "waitlist_per_ip_per_hour": "WAITLIST_PER_IP_PER_HOUR",
-    "auth_test_phone_prefix": "AUTH_TEST_PHONE_PREFIX",
-    "auth_test_otp_code": "AUTH_TEST_OTP_CODE",
-    "supabase_jwt_secret": "SUPABASE_JWT_SECRET",
-    "supabase_jwks_url": "SUPABASE_JWKS_URL",
-    "supabase_jwt_audience": "SUPABASE_JWT_AUDIENCE",
-    "twilio_account_sid": "TWILIO_ACCOUNT_SID",
-    "twilio_auth_token": "TWILIO_AUTH_TOKEN",
-    "twilio_verify_service_sid": "TWILIO_VERIFY_SERVICE_SID",
-    "twilio_api_base": "TWILIO_API_BASE",
-    "max_request_body_bytes": "MAX_REQUEST_BODY_BYTES",
-    "log_level": "LOG_LEVEL",
-    "public_base_url": "PUBLIC_BASE_URL",
-    "s3_bucket": "S3_BUCKET",
-    "s3_endpoint_url": "S3_ENDPOINT_URL",
-    "s3_region": "S3_REGION",
-    "s3_access_key_id": "S3_ACCESS_KEY_ID",
-    "s3_secret_access_key": "S3_SECRET_ACCESS_KEY",
-    "s3_url_ttl_seconds": "S3_URL_TTL_SECONDS",
-    "max_photo_bytes": "MAX_PHOTO_BYTES",
-    "openai_api_key": "OPENAI_API_KEY",
-    "openai_api_base": "OPENAI_API_BASE",
-    "embedding_dimension": "EMBEDDING_DIMENSION",
-    "embedding_vector_version": "EMBEDDING_VECTOR_VERSION",
-    "invitation_ttl_hours": "INVITATION_TTL_HOURS",
-    "min_attendees_cutoff_hours": "MIN_ATTENDEES_CUTOFF_HOURS",
-    "matching_max_wave_size": "MATCHING_MAX_WAVE_SIZE",
-    "matching_prior_acceptance_rate": "MATCHING_PRIOR_ACCEPTANCE_RATE",
-    "matching_retry_minutes": "MATCHING_RETRY_MINUTES",
-    "match_weight_interests": "MATCH_WEIGHT_INTERESTS",
-    "match_weight_dislikes": "MATCH_WEIGHT_DISLIKES",
-    "match_weight_reliability": "MATCH_WEIGHT_RELIABILITY",
-    "match_weight_contribution": "MATCH_WEIGHT_CONTRIBUTION",
-    "match_weight_connect_again": "MATCH_WEIGHT_CONNECT_AGAIN",
-    "match_weight_group_fit": "MATCH_WEIGHT_GROUP_FIT",
-    "match_weight_recent_invites": "MATCH_WEIGHT_RECENT_INVITES",
-    "match_recent_invite_days": "MATCH_RECENT_INVITE_DAYS",
-    "stripe_secret_key": "STRIPE_SECRET_KEY",
-    "stripe_webhook_secret": "STRIPE_WEBHOOK_SECRET",
-    "stripe_api_base": "STRIPE_API_BASE",
-    "payment_currency": "PAYMENT_CURRENCY",
-    "seat_hold_minutes": "SEAT_HOLD_MINUTES",
-    "late_cancellation_hours": "LATE_CANCELLATION_HOURS",
-    "payment_reconcile_after_minutes": "PAYMENT_RECONCILE_AFTER_MINUTES",
-    "ws_max_channels": "WS_MAX_CHANNELS",
-    "ws_replay_limit": "WS_REPLAY_LIMIT",
-    "ws_send_queue_size": "WS_SEND_QUEUE_SIZE",
-    "ws_heartbeat_seconds": "WS_HEARTBEAT_SECONDS",
-    "ws_frames_per_connection_per_10s": "WS_FRAMES_PER_CONNECTION_PER_10S",
-    "ws_frames_per_user_per_minute": "WS_FRAMES_PER_USER_PER_MINUTE",
-    "expo_access_token": "EXPO_ACCESS_TOKEN",
-    "expo_api_base": "EXPO_API_BASE",
-    "push_rate_per_second": "PUSH_RATE_PER_SECOND",
-    "push_concurrency": "PUSH_CONCURRENCY",
-    "twilio_messaging_service_sid": "TWILIO_MESSAGING_SERVICE_SID",
-    "twilio_messages_api_base": "TWILIO_MESSAGES_API_BASE",
-    "sms_notifications_per_day": "SMS_NOTIFICATIONS_PER_DAY",
-    "invitation_expiring_notice_hours": "INVITATION_EXPIRING_NOTICE_HOURS",
-}
+# Field name → environment variable.
+ENV_NAMES: dict[str, str] = {f.name: f.encode_name for f in msgspec.structs.fields(Settings)}
 
 _MIN_SECRET_LENGTH = 32
 
@@ -235,15 +162,17 @@ _MIN_SECRET_LENGTH = 32
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build and check the settings; raise SettingsError naming every problem."""
     environ = os.environ if environ is None else environ
+    # Keyed by variable name: the names Settings decodes from.
     raw: dict[str, object] = {}
-    for field, name in ENV_NAMES.items():
+    for name in ENV_NAMES.values():
         value = environ.get(name)
         if value is not None and value.strip() != "":
-            raw[field] = value.strip()
-    if "data_dir" in raw:
-        raw["data_dir"] = Path(str(raw["data_dir"]))  # msgspec.convert takes no str for Path
-    if "run_workers_in_web" not in raw:
-        raw["run_workers_in_web"] = "redis_url" not in raw
+            raw[name] = value.strip()
+    if "MOMENTO_DATA_DIR" in raw:
+        # msgspec.convert takes no str for Path
+        raw["MOMENTO_DATA_DIR"] = Path(str(raw["MOMENTO_DATA_DIR"]))
+    if "RUN_WORKERS_IN_WEB" not in raw:
+        raw["RUN_WORKERS_IN_WEB"] = "REDIS_URL" not in raw
     try:
         settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:
@@ -258,9 +187,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
 
 def _explain_validation(message: str) -> str:
-    # msgspec names the field ("at `$.port`"); say which variable that is.
-    for field, name in ENV_NAMES.items():
-        message = message.replace(f"`$.{field}`", name)
+    # msgspec names the variable as a path ("at `$.PORT`"); say just the name.
+    for name in ENV_NAMES.values():
+        message = message.replace(f"`$.{name}`", name)
     return f"Invalid configuration: {message}"
 
 

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
+from builders import Kit
 from helpers import JWT_SECRET, TEST_OTP_CODE, TEST_PHONE_PREFIX, make_phone
 from litestar.testing import AsyncTestClient
 
@@ -146,3 +147,8 @@ def sign_in(client: AsyncTestClient[Any]) -> SignIn:
         return body
 
     return _sign_in
+
+
+@pytest.fixture
+def kit(client: AsyncTestClient[Any], sign_in: SignIn, db_conn: asyncpg.Connection) -> Kit:
+    return Kit(client, sign_in, db_conn)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import inspect
 import itertools
+import json
 import random
+import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
+from litestar.testing import AsyncTestClient
 
 TEST_PHONE_PREFIX = "+1202555"
 TEST_OTP_CODE = "123456"
@@ -60,3 +63,45 @@ async def block(
         uuid.UUID(blocker["user_id"]),
         uuid.UUID(blocked["user_id"]),
     )
+
+
+async def gather(*calls: Any) -> list[Any]:
+    return list(await asyncio.gather(*calls))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class Recorder:
+    """A fan-out listener that keeps every frame delivered on its channels."""
+
+    def __init__(self) -> None:
+        self.frames: list[dict[str, Any]] = []
+        self._arrived = asyncio.Event()
+
+    def deliver(self, channel: str, delivery: Any) -> None:
+        self.frames.append(json.loads(delivery.frame))
+        self._arrived.set()
+
+    def resync(self, channel: str) -> None:
+        pass
+
+    async def wait_for(self, count: int) -> list[dict[str, Any]]:
+        """The frames once there are `count`, then a moment more to catch extras."""
+        async with asyncio.timeout(5):
+            while len(self.frames) < count:
+                self._arrived.clear()
+                await self._arrived.wait()
+        await asyncio.sleep(0.2)
+        return self.frames
+
+
+async def listen(client: AsyncTestClient[Any], channel: str) -> Recorder:
+    """Listen on `channel` through the app's fan-out."""
+    recorder = Recorder()
+    await client.app.state.fanout.listen(channel, recorder)
+    return recorder

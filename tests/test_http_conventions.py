@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-import msgspec
+from builders import client_with
 from helpers import make_phone
 from litestar.testing import AsyncTestClient
 
-from server.app import create_app
 from server.settings import Settings
 
 Client = AsyncTestClient[Any]
-
-
-@asynccontextmanager
-async def client_with(settings: Settings, **changes: Any) -> AsyncIterator[Client]:
-    async with AsyncTestClient(app=create_app(msgspec.structs.replace(settings, **changes))) as c:
-        yield c
 
 
 def assert_problem(response: Any, status: int, code: str) -> None:

@@ -6,12 +6,16 @@ directory as MOMENTO_DATA_DIR so nothing is written into the repository.
 
 from __future__ import annotations
 
+import re
 import stat
 from pathlib import Path
 
+import msgspec
 import pytest
 
-from server.settings import SettingsError, load_settings
+from server.settings import ENV_NAMES, Settings, SettingsError, load_settings
+
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 SECRET = "s" * 48
 TWILIO = {
@@ -193,3 +197,20 @@ def test_invalid_value_is_refused_naming_the_variable(
 ) -> None:
     with pytest.raises(SettingsError, match=named):
         load_settings({"MOMENTO_DATA_DIR": str(tmp_path), **overrides})
+
+
+# ── Variable names ──────────────────────────────────────────────────────────
+
+
+def test_every_field_is_read_from_its_upper_cased_name_or_a_named_exception() -> None:
+    exceptions = {"env": "MOMENTO_ENV", "data_dir": "MOMENTO_DATA_DIR"}
+    fields = [f.name for f in msgspec.structs.fields(Settings)]
+    assert {field: exceptions.get(field, field.upper()) for field in fields} == ENV_NAMES
+    assert len(set(ENV_NAMES.values())) == len(fields)
+
+
+def test_readme_configuration_table_lists_every_variable() -> None:
+    section = README.read_text().split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    first_cells = [line.split("|")[1] for line in section.splitlines() if line.startswith("| `")]
+    listed = {name for cell in first_cells for name in re.findall(r"`([A-Z0-9_]+)`", cell)}
+    assert set(ENV_NAMES.values()) - listed == set()

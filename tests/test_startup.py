@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from urllib.parse import urlsplit
 import asyncpg
 import httpx
 import pytest
+from helpers import free_port
 
 from db.migrate import load_migrations
 from server.settings import ENV_NAMES
@@ -76,13 +76,6 @@ def test_workers_without_database_url_refuse_outside_production(tmp_path: Path) 
 
 
 # ── A real start and stop ───────────────────────────────────────────────────
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def start(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:

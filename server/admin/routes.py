@@ -16,14 +16,14 @@ from server.admin.schemas import (
     AdminTicket,
     AdminUser,
     ReportPatch,
-    ReportStatus,
     TicketPatch,
-    TicketStatus,
     UserPatch,
 )
 from server.deps import Caller, DbConnection, PageRequest
 from server.errors import AUTH_PROBLEMS, problems
 from server.pagination import Page
+from server.safety.schemas import ReportStatus
+from server.support.schemas import TicketStatus
 
 # Every admin route: the auth problems, and 403 for non-staff or the wrong role.
 STAFF_PROBLEMS = {

@@ -10,13 +10,13 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from server.accounts.schemas import OwnUser
+from server.safety.schemas import ReportStatus
+from server.support.schemas import TicketStatus
 
 StaffRole = Literal["admin", "moderator", "support"]
 STAFF_ROLES: tuple[StaffRole, ...] = ("admin", "moderator", "support")
 
-# The CHECK lists of 0001_schema.sql.
-ReportStatus = Literal["pending", "reviewing", "resolved", "dismissed"]
-TicketStatus = Literal["new", "open", "resolved", "closed"]
+# The CHECK list of 0001_schema.sql.
 UserStatus = Literal["active", "suspended", "verification_pending", "banned"]
 
 Note = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]

@@ -20,15 +20,15 @@ from server.admin.schemas import (
     AdminTicket,
     AdminUser,
     ReportPatch,
-    ReportStatus,
     StaffRole,
     TicketPatch,
-    TicketStatus,
     UserPatch,
 )
 from server.auth.middleware import BLOCKED_STATUSES
 from server.errors import ApiError
 from server.pagination import Page, PageParams, decode_cursor, make_page
+from server.safety.schemas import ReportStatus
+from server.support.schemas import TicketStatus
 
 S = TypeVar("S", bound=msgspec.Struct)
 

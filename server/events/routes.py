@@ -22,9 +22,9 @@ from server.events.schemas import (
     EventStatus,
     HostedEvent,
     InvitationList,
-    InvitationStatus,
     StopIn,
 )
+from server.invitations.schemas import InvitationStatus
 from server.pagination import Page
 from server.profiles.schemas import PublicProfile
 

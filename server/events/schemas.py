@@ -9,13 +9,12 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from server.hosts.schemas import HostSummary
+from server.invitations.schemas import InvitationStatus
 from server.locations.schemas import Location
 from server.profiles.schemas import PublicProfile
 
 EventStatus = Literal["draft", "published", "completed", "cancelled"]
-InvitationStatus = Literal[
-    "sent", "pending_payment", "confirmed", "declined", "expired", "payment_failed", "cancelled"
-]
 ViewerRole = Literal["host", "collaborator", "attendee", "invitee"]
 PriceRange = Literal["$", "$$", "$$$", "$$$$"]
 
@@ -95,11 +94,6 @@ class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
     confirmation_fee: Fee | UnsetType = UNSET
     estimated_event_cost: EstimatedCost | UnsetType | None = UNSET
     timezone: TimeZone | UnsetType = UNSET
-
-
-class HostSummary(msgspec.Struct):
-    id: uuid.UUID
-    host_name: str
 
 
 class Stop(msgspec.Struct):

@@ -37,14 +37,14 @@ from server.events.schemas import (
     EventPatch,
     EventStatus,
     HostedEvent,
-    HostSummary,
     Invitation,
     InvitationCounts,
     InvitationList,
-    InvitationStatus,
     Stop,
     StopIn,
 )
+from server.hosts.schemas import HostSummary
+from server.invitations.schemas import InvitationStatus
 from server.locations.schemas import Location
 from server.notifications.notify import notify_many
 from server.pagination import Page, PageParams, decode_cursor, make_page

@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from server.locations.schemas import Location
+
 HostType = Literal["user", "community"]
 HostName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 HostBio = Annotated[str, msgspec.Meta(max_length=2000)]
@@ -30,13 +32,11 @@ class HostProfilePatch(msgspec.Struct, forbid_unknown_fields=True):
     location_id: uuid.UUID | UnsetType | None = UNSET
 
 
-class HostLocation(msgspec.Struct):
+class HostSummary(msgspec.Struct, frozen=True):
+    """The host as an event names it."""
+
     id: uuid.UUID
-    name: str | None
-    address: str | None
-    latitude: float
-    longitude: float
-    google_place_id: str | None
+    host_name: str
 
 
 class HostEvent(msgspec.Struct):
@@ -67,7 +67,7 @@ class HostPage(msgspec.Struct):
     host_name: str
     host_bio: str | None
     profile_id: uuid.UUID | None
-    location: HostLocation | None
+    location: Location | None
     average_rating: float | None
     rating_count: int
     event_history: list[HostEvent]

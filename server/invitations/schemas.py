@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from server.hosts.schemas import HostSummary
 from server.payments.schemas import PaymentSheet
 
 DeclineReason = Literal[
@@ -16,11 +17,6 @@ DeclineReason = Literal[
 InvitationStatus = Literal[
     "sent", "pending_payment", "confirmed", "declined", "expired", "payment_failed", "cancelled"
 ]
-
-
-class HostSummary(msgspec.Struct, frozen=True):
-    id: uuid.UUID
-    host_name: str
 
 
 class EventSummary(msgspec.Struct, frozen=True):

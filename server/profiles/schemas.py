@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from server.interests.schemas import Interest
+
 Gender = Literal[
     "Woman",
     "Man",
@@ -88,11 +90,6 @@ class SocialProfilePatch(msgspec.Struct, forbid_unknown_fields=True):
     current_face_card_photo_id: uuid.UUID | UnsetType | None = UNSET
 
 
-class InterestOut(msgspec.Struct):
-    id: int
-    name: str
-
-
 class PublicProfile(msgspec.Struct):
     """What anyone who may see the person sees."""
 
@@ -107,4 +104,4 @@ class PublicProfile(msgspec.Struct):
     photo_url: str | None
     face_card_url: str | None
     is_authentic: bool
-    interests: list[InterestOut]
+    interests: list[Interest]

@@ -17,6 +17,7 @@ ReportCategory = Literal[
     "no_show",
     "other",
 ]
+# The CHECK list of 0001_schema.sql.
 ReportStatus = Literal["pending", "reviewing", "resolved", "dismissed"]
 MAX_COMMENTS = 5000
 # PostgreSQL text cannot hold NUL characters.

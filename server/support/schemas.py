@@ -16,6 +16,7 @@ TicketCategory = Literal[
     "safety",
     "other",
 ]
+# The CHECK list of 0001_schema.sql.
 TicketStatus = Literal["new", "open", "resolved", "closed"]
 MAX_BODY = 10_000
 MAX_METADATA_BYTES = 4096

@@ -4,31 +4,21 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import asyncpg
 import jwt
-import msgspec
 import pytest
+from builders import client_with
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fakes import twilio
 from fakes.http import quiet, serve
-from litestar.testing import AsyncTestClient
 
-from server.app import create_app
 from server.settings import Settings
 
 REAL_US_NUMBER = "+12125550199"  # outside the test prefix: goes through the SMS provider
-
-
-@asynccontextmanager
-async def client_with(settings: Settings, **changes: Any) -> AsyncIterator[AsyncTestClient[Any]]:
-    app = create_app(msgspec.structs.replace(settings, **changes))
-    async with AsyncTestClient(app=app) as client:
-        yield client
 
 
 @pytest.fixture

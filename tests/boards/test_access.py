@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from boards.conftest import Cast, post
+from boards.steps import Cast, post
 from helpers import bearer, block
 
 from server.boards import service

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from boards.conftest import Cast, listen, post
-from helpers import bearer
+from boards.steps import Cast, post
+from helpers import bearer, listen
 
 Kit = Any
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from boards.conftest import Cast, gather, post
-from helpers import bearer
+from boards.steps import Cast, post
+from helpers import bearer, gather
 
 from server.boards import service
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from boards.conftest import listen
-from conversations.conftest import attended, send, start
-from helpers import bearer
+from builders import attended, send, start
+from helpers import bearer, listen
 
 Kit = Any
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from conversations.conftest import Person, attended, gather, inbox, send, start
-from helpers import bearer, block
+from builders import Person, attended, inbox, send, start
+from helpers import bearer, block, gather
 
 from server.conversations import service
 

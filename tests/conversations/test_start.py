@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from conversations.conftest import attended, gather, inbox, start
-from helpers import bearer, block
+from builders import attended, inbox, start
+from helpers import bearer, block, gather
 
 Kit = Any
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 import msgspec
-from events.conftest import Kit
+from builders import Kit
 from helpers import bearer
 from litestar.testing import AsyncTestClient
 

@@ -30,9 +30,9 @@ import uuid
 from collections import Counter, deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
-from typing import Any, Literal
+from typing import Any
 
-from fakes.http import quiet, send_json
+from fakes.http import FailureStatus, quiet, send_json
 
 SEND_PATH = "/--/api/v2/push/send"
 RECEIPTS_PATH = "/--/api/v2/push/getReceipts"
@@ -40,7 +40,6 @@ MAX_MESSAGES = 100
 MAX_PAYLOAD_BYTES = 4096
 
 Json = dict[str, Any]
-FailureStatus = int | Literal["disconnect"]
 # The codes this fake puts in `errors` for a scripted failure.
 ERROR_CODES = {
     400: "VALIDATION_ERROR",

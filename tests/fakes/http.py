@@ -6,8 +6,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Literal
 
 Handler = type[BaseHTTPRequestHandler]
+# How a fake answers a scripted failure: an HTTP status, or dropping the connection.
+FailureStatus = int | Literal["disconnect"]
 
 
 @contextmanager

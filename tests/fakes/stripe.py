@@ -49,10 +49,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import parse_qsl
 
-from fakes.http import quiet, send_json
+from fakes.http import FailureStatus, quiet, send_json
 
 SECRET_KEY = "sk_test_fake_momento_0000000000"
 WEBHOOK_SECRET = "whsec_fake_momento_0000000000"
@@ -61,7 +61,6 @@ API_VERSION = "2026-10-28.endive"
 
 Json = dict[str, Any]
 Delivery = tuple[bytes, dict[str, str]]
-FailureStatus = int | Literal["disconnect"]
 # (HTTP status, body, extra headers)
 Reply = tuple[int, bytes, dict[str, str]]
 

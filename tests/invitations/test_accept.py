@@ -8,10 +8,10 @@ from typing import Any
 
 import asyncpg
 import msgspec
-from events.conftest import Kit
+from builders import Kit
 from fakes.stripe import FakeStripe
-from helpers import bearer
-from invitations.conftest import accept, deliver, gather, paid_event, status_of
+from helpers import bearer, gather
+from invitations.steps import accept, deliver, paid_event, status_of
 from litestar.testing import AsyncTestClient
 
 from server.app import create_app

@@ -8,10 +8,10 @@ import uuid
 from typing import Any
 
 import asyncpg
-from events.conftest import Kit
+from builders import Kit
 from fakes.stripe import FakeStripe
 from helpers import bearer
-from invitations.conftest import accept, deliver, paid_event, status_of
+from invitations.steps import accept, deliver, paid_event, status_of
 
 from jobs.contract import MATCH_EVENT, REFUND_PAYMENT, USER_VECTORS_CHANGED
 from server.payments import service as payments_service

@@ -8,9 +8,10 @@ import uuid
 from typing import Any
 
 import asyncpg
-from events.conftest import Kit
+from builders import Kit
 from fakes.stripe import FakeStripe, sign
-from invitations.conftest import accept, deliver, gather, paid_event, status_of
+from helpers import gather
+from invitations.steps import accept, deliver, paid_event, status_of
 
 from workers.payments import PaymentJobs
 

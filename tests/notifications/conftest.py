@@ -4,27 +4,19 @@ fan-out and presence, the cross-process rate gate)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
-import asyncpg
 import msgspec
 import pytest
-from events.conftest import Kit, Person
 from fakes import twilio
 from fakes.expo import FakeExpo
 from fakes.http import serve
-from helpers import bearer
-from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
 from db.pool import create_pool
 from realtime.fanout import RedisFanout
 from server.settings import Settings
 from workers.push.runtime import PushRuntime
-
-Client = AsyncTestClient[Any]
 
 
 @pytest.fixture
@@ -75,33 +67,3 @@ async def push(database_url: str, settings: Settings, redis: Redis) -> AsyncIter
     yield runtime
     await runtime.aclose()
     await pool.close()
-
-
-async def deliver(push: PushRuntime) -> int:
-    """Run delivery rounds until nothing is due; how many notifications were claimed."""
-    total = 0
-    while claimed := await push.sender.deliver_due():
-        total += claimed
-    return total
-
-
-def expo_token() -> str:
-    return f"ExponentPushToken[{uuid.uuid4().hex[:22]}]"
-
-
-async def with_token(client: Client, person: Person) -> str:
-    token = expo_token()
-    r = await client.put(
-        "/v1/me/push-tokens", headers=bearer(person), json={"token": token, "platform": "ios"}
-    )
-    assert r.status_code == 201, r.text
-    return token
-
-
-@pytest.fixture
-def kit(client: Client, sign_in: Any, db_conn: asyncpg.Connection) -> Kit:
-    return Kit(client, sign_in, db_conn)
-
-
-def user_id(person: Person) -> uuid.UUID:
-    return uuid.UUID(person["user_id"])

@@ -11,12 +11,12 @@ from typing import Any
 
 import asyncpg
 import pytest
-from events.conftest import Kit
+from builders import Kit
 from fakes import twilio
 from fakes.expo import FakeExpo
 from helpers import bearer
 from litestar.testing import AsyncTestClient
-from notifications.conftest import deliver, user_id, with_token
+from notifications.steps import deliver, user_id, with_token
 from redis.asyncio import Redis
 
 from db.pool import create_pool

@@ -8,9 +8,9 @@ import uuid
 from typing import Any
 
 import asyncpg
-from events.conftest import Kit, Person
+from builders import Kit, Person
 from helpers import bearer
-from notifications.conftest import user_id
+from notifications.steps import user_id
 
 from db.pool import create_pool
 from workers.reminders import send_event_reminders, send_expiring_notices, send_rating_prompts

@@ -7,10 +7,10 @@ import uuid
 from typing import Any
 
 import asyncpg
-from events.conftest import Kit
+from builders import Kit
 from helpers import bearer
 from litestar.testing import AsyncTestClient
-from notifications.conftest import user_id
+from notifications.steps import user_id
 
 from server.notifications.catalog import CATALOG, KINDS
 from server.notifications.notify import notify

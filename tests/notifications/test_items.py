@@ -8,10 +8,9 @@ import uuid
 from typing import Any
 
 import asyncpg
-from conversations.conftest import attended, send, start
-from events.conftest import Kit, Person
+from builders import Kit, Person, attended, send, start
 from helpers import bearer, until
-from notifications.conftest import user_id
+from notifications.steps import user_id
 
 from db.queries.inbox import WAKE_CHANNEL
 from server.notifications.items import notify_new_items

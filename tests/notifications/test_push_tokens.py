@@ -9,12 +9,9 @@ from urllib.parse import quote
 import asyncpg
 from helpers import bearer
 from litestar.testing import AsyncTestClient
+from notifications.steps import expo_token
 
 Client = AsyncTestClient[Any]
-
-
-def expo_token() -> str:
-    return f"ExponentPushToken[{uuid.uuid4().hex[:22]}]"
 
 
 async def tokens_in_db(db_conn: asyncpg.Connection) -> dict[str, tuple[str, str | None, bool]]:

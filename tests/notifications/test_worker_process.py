@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from events.conftest import Kit
+from builders import Kit
 from fakes.expo import FakeExpo
 from helpers import JWT_SECRET, until
 from litestar.testing import AsyncTestClient
-from notifications.conftest import user_id, with_token
+from notifications.steps import user_id, with_token
 
 from server.notifications.notify import notify_many
 from server.settings import Settings

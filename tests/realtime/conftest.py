@@ -21,16 +21,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import jwt
 import msgspec
 import pytest
 import uvicorn
-from events.conftest import Kit
-from helpers import JWT_SECRET, bearer, until
+from builders import Kit
+from helpers import JWT_SECRET, bearer, free_port, until
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -42,13 +40,6 @@ from server.settings import Settings
 
 Person = dict[str, Any]
 Frame = dict[str, Any]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 # ── Servers ──
@@ -299,11 +290,6 @@ def token(tokens: Person, expires_in: float) -> str:
 
 
 # ── People and channels ──
-
-
-@pytest.fixture
-def kit(client: AsyncTestClient[Any], sign_in: Any, db_conn: asyncpg.Connection) -> Kit:
-    return Kit(client, sign_in, db_conn)
 
 
 class Board(msgspec.Struct):

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import asyncpg
+from builders import make_event
 from helpers import bearer
 from litestar.testing import AsyncTestClient
 
@@ -23,19 +24,6 @@ async def person(client: Client, sign_in: Any, db_conn: asyncpg.Connection) -> d
         )
     )
     return tokens
-
-
-async def make_event(db_conn: asyncpg.Connection, host_user_id: str) -> str:
-    host_id = await db_conn.fetchval(
-        "INSERT INTO host_profiles (user_id, host_type, host_name) VALUES ($1, 'user', 'H') "
-        "RETURNING id",
-        uuid.UUID(host_user_id),
-    )
-    return str(
-        await db_conn.fetchval(
-            "INSERT INTO events (host_id, title) VALUES ($1, 'Picnic') RETURNING id", host_id
-        )
-    )
 
 
 async def report_count(db_conn: asyncpg.Connection) -> int:

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import asyncpg
+from builders import make_event
 from helpers import bearer
 from litestar.testing import AsyncTestClient
 
@@ -16,19 +17,6 @@ Client = AsyncTestClient[Any]
 async def ticket_count(db_conn: asyncpg.Connection) -> int:
     count: int = await db_conn.fetchval("SELECT count(*) FROM support_tickets")
     return count
-
-
-async def make_event(db_conn: asyncpg.Connection, user_id: str) -> str:
-    host_id = await db_conn.fetchval(
-        "INSERT INTO host_profiles (user_id, host_type, host_name) VALUES ($1, 'user', 'H') "
-        "RETURNING id",
-        uuid.UUID(user_id),
-    )
-    return str(
-        await db_conn.fetchval(
-            "INSERT INTO events (host_id, title) VALUES ($1, 'Picnic') RETURNING id", host_id
-        )
-    )
 
 
 async def make_payment(db_conn: asyncpg.Connection, user_id: str) -> str:

@@ -1,23 +1,38 @@
-"""A kit for event tests: hosts, guests, places and events made through the API,
-and invitations written straight into the database (accepting them is a
-later issue's route)."""
+"""What the suites make through the API (people, hosts, places, events,
+conversations) or straight in the database (invitations, attendance, bare
+events), and apps with changed settings."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-import pytest
+import msgspec
 from helpers import bearer
 from litestar.testing import AsyncTestClient
+
+from server.app import create_app
+from server.settings import Settings
 
 Client = AsyncTestClient[Any]
 Person = dict[str, Any]
 
 
+@asynccontextmanager
+async def client_with(settings: Settings, **changes: Any) -> AsyncIterator[Client]:
+    """A client of an app whose settings differ from the test's by `changes`."""
+    async with AsyncTestClient(app=create_app(msgspec.structs.replace(settings, **changes))) as c:
+        yield c
+
+
 class Kit:
+    """Hosts, guests, places and events made through the API (the `kit` fixture);
+    invitations written straight into the database."""
+
     def __init__(self, client: Client, sign_in: Any, db_conn: asyncpg.Connection) -> None:
         self.client = client
         self.sign_in = sign_in
@@ -115,6 +130,62 @@ class Kit:
         assert r.status_code == 201, r.text
 
 
-@pytest.fixture
-def kit(client: Client, sign_in: Any, db_conn: asyncpg.Connection) -> Kit:
-    return Kit(client, sign_in, db_conn)
+# ── Conversations: people who attended an event together ──
+
+
+async def attended(kit: Kit, *people: Person, status: str = "attended") -> None:
+    """The people attended one new event together."""
+    event = await kit.published(await kit.host())
+    for person in people:
+        await kit.db.execute(
+            "INSERT INTO attendance (event_id, profile_id, status) VALUES ($1, $2, $3)",
+            uuid.UUID(event["id"]),
+            uuid.UUID(person["profile_id"]),
+            status,
+        )
+
+
+async def start(kit: Kit, me: Person, other: Person, expect: int = 201) -> dict[str, Any]:
+    r = await kit.client.post(
+        "/v1/conversations", headers=bearer(me), json={"profile_id": other["profile_id"]}
+    )
+    assert r.status_code == expect, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+async def send(
+    kit: Kit, me: Person, conversation: dict[str, Any], content: str = "Hi", **body: Any
+) -> dict[str, Any]:
+    r = await kit.client.post(
+        f"/v1/conversations/{conversation['id']}/messages",
+        headers=bearer(me),
+        json={"content": content, **body},
+    )
+    assert r.status_code == 201, r.text
+    message: dict[str, Any] = r.json()
+    return message
+
+
+async def inbox(kit: Kit, me: Person, **params: Any) -> dict[str, Any]:
+    r = await kit.client.get("/v1/conversations", headers=bearer(me), params=params)
+    assert r.status_code == 200, r.text
+    page: dict[str, Any] = r.json()
+    return page
+
+
+# ── Straight in the database ──
+
+
+async def make_event(db_conn: asyncpg.Connection, host_user_id: str) -> str:
+    """A bare event (every column at its default) of a new host profile of `host_user_id`."""
+    host_id = await db_conn.fetchval(
+        "INSERT INTO host_profiles (user_id, host_type, host_name) VALUES ($1, 'user', 'H') "
+        "RETURNING id",
+        uuid.UUID(host_user_id),
+    )
+    return str(
+        await db_conn.fetchval(
+            "INSERT INTO events (host_id, title) VALUES ($1, 'Picnic') RETURNING id", host_id
+        )
+    )
