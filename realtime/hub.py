@@ -2,7 +2,7 @@
 database pool, the sign-in rules, reads of stored items (realtime/catch_up.py),
 and the heartbeat that keeps them honest.
 
-Sign-ins are checked exactly as for HTTP requests (server/auth/middleware.py)
+Sign-ins are checked exactly as for HTTP requests (server/auth/check.py)
 when a connection opens and on every `auth` frame. Between those, the hub
 LISTENs to the same notifications the session cache does (0006: a session
 revoked, a user suspended or deleted) and checks that user's connections
@@ -30,7 +30,7 @@ from realtime.fanout import Fanout
 from realtime.limits import FrameBudget
 from realtime.presence import Presence
 from realtime.visibility import Visibility
-from server.auth.middleware import check_holder, verify_bearer
+from server.auth.check import check_sign_in, verify_bearer
 from server.auth.session_cache import CHANNEL as SIGN_IN_CHANGES
 from server.auth.session_cache import SessionCache
 from server.auth.tokens import Identity, TokenService
@@ -83,10 +83,7 @@ class Hub:
         """Exactly the HTTP check: the token, then the sign-in behind it unless this
         process found it valid moments ago. Raises the ApiError a request would get."""
         identity = await verify_bearer(self._tokens, token)
-        if not self._sessions.remembers(identity.user_id, identity.session_id):
-            async with self.pool.acquire() as conn:
-                await check_holder(conn, identity)
-            self._sessions.remember(identity.user_id, identity.session_id)
+        await check_sign_in(self._sessions, identity, self.pool.acquire)
         return identity
 
     def join(self, connection: Connection) -> None:
@@ -190,8 +187,10 @@ class Hub:
 
     async def _recheck(self, connection: Connection) -> None:
         try:
-            async with self.pool.acquire() as conn:
-                await check_holder(conn, connection.identity)
+            # Not the cache: this sign-in just changed, so the database decides.
+            await check_sign_in(
+                self._sessions, connection.identity, self.pool.acquire, use_cache=False
+            )
         except ApiError as exc:
             connection.close(4001, exc.detail)
         except (OSError, asyncpg.PostgresError) as exc:

@@ -26,7 +26,7 @@ from server.admin.schemas import (
     TicketStatus,
     UserPatch,
 )
-from server.auth.middleware import BLOCKED_STATUSES
+from server.auth.check import BLOCKED_STATUSES
 from server.errors import ApiError
 from server.pagination import Page, PageParams, decode_cursor, make_page
 
