@@ -2,14 +2,15 @@
 database pool, the sign-in rules, reads of stored items (realtime/catch_up.py),
 and the heartbeat that keeps them honest.
 
-Sign-ins are checked exactly as for HTTP requests (server/auth/middleware.py)
+Sign-ins are checked exactly as for HTTP requests (server/auth/check.py)
 when a connection opens and on every `auth` frame. Between those, the hub
-LISTENs to the same notifications the session cache does (0006: a session
-revoked, a user suspended or deleted) and checks that user's connections
-again, closing with 4001 the ones that no longer stand. While that LISTEN
+hears the same notifications the session cache does (0006: a session
+revoked, a user suspended or deleted), on the process's one LISTEN
+connection (db/listen.py), and checks that user's connections again in the
+database, closing with 4001 the ones that no longer stand. While that LISTEN
 connection is down, a change takes effect at the connection's next `auth`
-or at its token's expiry at the latest. The same connection LISTENs to
-block changes (0011), which with the sign-in changes keep `visibility`
+or at its token's expiry at the latest. The same connection carries block
+changes (0011), which with the sign-in changes keep `visibility`
 (realtime/visibility.py) honest.
 """
 
@@ -19,18 +20,19 @@ import asyncio
 import contextlib
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import asyncpg
 import structlog
 
+from db.listen import Notifications
 from realtime.catch_up import CatchUp
 from realtime.config import RealtimeConfig
 from realtime.fanout import Fanout
 from realtime.limits import FrameBudget
 from realtime.presence import Presence
 from realtime.visibility import Visibility
-from server.auth.middleware import check_holder, verify_bearer
+from server.auth.check import check_sign_in, verify_bearer
 from server.auth.session_cache import CHANNEL as SIGN_IN_CHANGES
 from server.auth.session_cache import SessionCache
 from server.auth.tokens import Identity, TokenService
@@ -45,7 +47,6 @@ logger = structlog.get_logger(__name__)
 DRAIN_SECONDS = 5.0
 # Longest wait for each background task or cleanup step when stopping.
 STOP_SECONDS = 5.0
-LISTEN_RETRY_SECONDS = 1.0
 BLOCK_CHANGES = "momento_blocks_changed"
 
 
@@ -59,7 +60,7 @@ class Hub:
         frames: FrameBudget,
         tokens: TokenService,
         sessions: SessionCache,
-        database_url: str,
+        notifications: Notifications,
     ) -> None:
         self.config = config
         self.fanout = fanout
@@ -71,22 +72,21 @@ class Hub:
         self.catch_up = CatchUp(pool, config.replay_limit)
         self._tokens = tokens
         self._sessions = sessions
-        self._database_url = database_url
         self.connections: set[Connection] = set()
         self._by_user: dict[uuid.UUID, set[Connection]] = {}
         self._empty = asyncio.Event()
         self._empty.set()
         self._background: list[asyncio.Task[None]] = []
         self._rechecks: set[asyncio.Task[None]] = set()
+        notifications.add(SIGN_IN_CHANGES, self._sign_in_changed)
+        notifications.add(BLOCK_CHANGES, self._block_changed)
+        notifications.on_link(up=self._link_up, down=self._link_down)
 
     async def authenticate(self, token: str | None) -> Identity:
         """Exactly the HTTP check: the token, then the sign-in behind it unless this
         process found it valid moments ago. Raises the ApiError a request would get."""
         identity = await verify_bearer(self._tokens, token)
-        if not self._sessions.remembers(identity.user_id, identity.session_id):
-            async with self.pool.acquire() as conn:
-                await check_holder(conn, identity)
-            self._sessions.remember(identity.user_id, identity.session_id)
+        await check_sign_in(self._sessions, identity, self.pool.acquire)
         return identity
 
     def join(self, connection: Connection) -> None:
@@ -108,10 +108,7 @@ class Hub:
 
     async def start(self) -> None:
         await self.fanout.start()
-        self._background = [
-            asyncio.create_task(self._beat()),
-            asyncio.create_task(self._watch_sign_ins()),
-        ]
+        self._background = [asyncio.create_task(self._beat())]
 
     async def stop(self) -> None:
         """Close every connection with 1012 (clients reconnect elsewhere), then stop."""
@@ -137,35 +134,15 @@ class Hub:
                 connection.heartbeat(now)
             await self.presence.refresh()
 
-    async def _watch_sign_ins(self) -> None:
-        while True:
-            try:
-                await self._listen_for_sign_in_changes()
-                logger.warning("realtime: sign-in change listener lost")
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                logger.warning("realtime: cannot listen for sign-in changes", error=str(exc))
-            await asyncio.sleep(LISTEN_RETRY_SECONDS)
+    def _link_up(self) -> None:
+        self.visibility.remembering = True
 
-    async def _listen_for_sign_in_changes(self) -> None:
-        """Until its connection is lost."""
-        conn = await asyncpg.connect(self._database_url)
-        try:
-            lost = asyncio.Event()
-            conn.add_termination_listener(lambda *_: lost.set())
-            await conn.add_listener(SIGN_IN_CHANGES, self._sign_in_changed)
-            await conn.add_listener(BLOCK_CHANGES, self._block_changed)
-            self.visibility.remembering = True
-            await lost.wait()
-        finally:
-            # Changes may go unheard from now on: remember nothing until back.
-            self.visibility.remembering = False
-            self.visibility.forget_all()
-            # terminate(), not close(): this also runs on cancellation at shutdown,
-            # where waiting for the server's goodbye could hang.
-            if not conn.is_closed():
-                conn.terminate()
+    def _link_down(self) -> None:
+        # Changes may go unheard from now on: remember nothing until back.
+        self.visibility.remembering = False
+        self.visibility.forget_all()
 
-    def _sign_in_changed(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+    def _sign_in_changed(self, payload: str) -> None:
         try:
             user_id = uuid.UUID(payload)
         except ValueError:
@@ -179,7 +156,7 @@ class Hub:
             self._rechecks.add(task)
             task.add_done_callback(self._rechecks.discard)
 
-    def _block_changed(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+    def _block_changed(self, payload: str) -> None:
         try:
             users = [uuid.UUID(part) for part in payload.split()]
         except ValueError:
@@ -190,8 +167,10 @@ class Hub:
 
     async def _recheck(self, connection: Connection) -> None:
         try:
-            async with self.pool.acquire() as conn:
-                await check_holder(conn, connection.identity)
+            # Not the cache: this sign-in just changed, so the database decides.
+            await check_sign_in(
+                self._sessions, connection.identity, self.pool.acquire, use_cache=False
+            )
         except ApiError as exc:
             connection.close(4001, exc.detail)
         except (OSError, asyncpg.PostgresError) as exc:

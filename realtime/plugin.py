@@ -3,7 +3,8 @@
 Puts the Fanout on `app.state.fanout` (routes ask for it as
 `fanout: RealtimeFanout`), the Presence on `app.state.presence` and the Hub on
 `app.state.realtime`. Needs the database, Redis and auth plugins (listed after
-them). On shutdown every connection is closed with 1012.
+them) and registers the hub's channels on `app.state.notifications`, so it is
+listed before the ListenPlugin. On shutdown every connection is closed with 1012.
 """
 
 from __future__ import annotations
@@ -72,7 +73,6 @@ class RealtimePlugin(InitPluginProtocol):
             presence = RedisPresence(redis, prefix, self.config.presence_ttl_seconds)
         else:
             fanout, presence = Fanout(), Presence()
-        assert self.settings.database_url, "the app needs DATABASE_URL"
         hub = Hub(
             self.config,
             fanout,
@@ -86,7 +86,7 @@ class RealtimePlugin(InitPluginProtocol):
             ),
             app.state.tokens,
             app.state.auth.sessions,
-            self.settings.database_url,
+            app.state.notifications,
         )
         app.state.fanout = fanout
         app.state.presence = presence

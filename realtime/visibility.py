@@ -12,9 +12,9 @@ author) for every connection of the process, and forgotten:
 - for a reader on each of their subscribes (so nothing depends on how fast a
   notification arrives), and when their last connection leaves.
 
-The hub's LISTEN connection delivers those notifications; while it is down
-nothing is remembered (`remembering` is False), so a block always takes
-effect on the next live item.
+The process's LISTEN connection (db/listen.py) delivers those notifications
+to the hub; while it is down nothing is remembered (`remembering` is False),
+so a block always takes effect on the next live item.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from server.pagination import provide_page_params
 from server.payments.plugin import PaymentsPlugin
 from server.payments.routes import StripeWebhookController
 from server.photos.routes import photo_router
-from server.plugins import AuthPlugin, DatabasePlugin, RedisPlugin, WorkersPlugin
+from server.plugins import AuthPlugin, DatabasePlugin, ListenPlugin, RedisPlugin, WorkersPlugin
 from server.profiles.routes import SocialProfileController
 from server.request_context import RequestContextMiddleware, finish_request
 from server.safety.routes import SafetyController
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     ]
     if settings.run_workers_in_web:
         plugins.append(WorkersPlugin())
+    plugins.append(ListenPlugin(settings))  # after every plugin that registers a channel
     return Litestar(
         route_handlers=[
             health,

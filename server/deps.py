@@ -15,7 +15,7 @@ from litestar.di import NamedDependency
 from litestar.params import SkipValidation
 from litestar.types import Scope
 
-from server.auth.middleware import CurrentUser
+from server.auth.check import CurrentUser
 from server.auth.service import Auth
 from server.pagination import PageParams
 from server.payments.gateway import StripeGateway

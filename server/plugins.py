@@ -7,6 +7,7 @@ and offers it to handlers as a dependency:
 - RedisPlugin: the Redis client (None without REDIS_URL) and the rate limiter.
 - AuthPlugin: token checking, the SMS code sender and the sign-in rules.
 - WorkersPlugin: the job queue inside the web process (embedded default).
+- ListenPlugin: the process's one LISTEN connection (db/listen.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from litestar.di import Provide
 from litestar.plugins import InitPluginProtocol
 from redis.asyncio import Redis
 
+from db.listen import Notifications
 from db.pool import create_pool
 from server.auth.service import Auth
 from server.auth.session_cache import SessionCache
@@ -87,7 +89,8 @@ class RedisPlugin(InitPluginProtocol):
 
 
 class AuthPlugin(InitPluginProtocol):
-    """Needs RedisPlugin's rate limiter, so it is listed after it."""
+    """Needs RedisPlugin's rate limiter, so it is listed after it; the session
+    cache registers on the ListenPlugin's Notifications."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -100,20 +103,12 @@ class AuthPlugin(InitPluginProtocol):
         else:
             sender, twilio = ConsoleCodeSender(), None
         tokens = TokenService(self.settings)
-        sessions = SessionCache(self.settings.session_cache_seconds)
+        sessions = SessionCache(self.settings.session_cache_seconds, app.state.notifications)
         app.state.tokens = tokens
         app.state.auth = Auth(self.settings, tokens, sender, app.state.rate_limiter, sessions)
-        listener = None
-        if self.settings.session_cache_seconds > 0:
-            assert self.settings.database_url
-            listener = asyncio.create_task(sessions.listen(self.settings.database_url))
         try:
             yield
         finally:
-            if listener is not None:
-                listener.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await listener
             if twilio is not None:
                 await twilio.aclose()
 
@@ -141,6 +136,7 @@ class WorkersPlugin(InitPluginProtocol):
         pgq = build_queue(
             app.state.db_pool, app.state.settings, embedder, app.state.payments, push.expo
         )
+        push.sender.wake_on(app.state.notifications)
         stop = asyncio.Event()
         tasks = {asyncio.create_task(pgq.run()), asyncio.create_task(push.sender.run(stop))}
         try:
@@ -153,5 +149,32 @@ class WorkersPlugin(InitPluginProtocol):
             await push.aclose()
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config.lifespan.append(self.lifespan)
+        return app_config
+
+
+class ListenPlugin(InitPluginProtocol):
+    """The process's one LISTEN connection, on `app.state.notifications`.
+
+    The other plugins register their channels in their lifespans, so this one
+    is listed after all of them: it starts listening once every channel is
+    known, and stops first, before anything that reacts to a notification.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
+        assert self.settings.database_url
+        notifications: Notifications = app.state.notifications
+        await notifications.start(self.settings.database_url)
+        try:
+            yield
+        finally:
+            await notifications.stop()
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config.state["notifications"] = Notifications()
         app_config.lifespan.append(self.lifespan)
         return app_config

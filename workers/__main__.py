@@ -8,6 +8,7 @@ import sys
 
 from redis.asyncio import BlockingConnectionPool, Redis
 
+from db.listen import Notifications
 from db.pool import create_pool
 from realtime.fanout import Fanout, RedisFanout
 from realtime.presence import Presence
@@ -50,6 +51,8 @@ async def _main() -> None:
     fanout = RedisFanout(redis, settings.redis_key_prefix) if redis else Fanout()
     push = PushRuntime(pool, settings, fanout, redis or Presence(), redis)
     pgq = build_queue(pool, settings, embedder, gateway, push.expo)
+    notifications = Notifications()
+    push.sender.wake_on(notifications)
 
     async def stop_queue() -> None:
         await stop.wait()
@@ -57,8 +60,10 @@ async def _main() -> None:
 
     try:
         if not stop.is_set():
+            await notifications.start(settings.database_url)
             await asyncio.gather(pgq.run(), push.sender.run(stop), stop_queue())
     finally:
+        await notifications.stop()
         await embedder.aclose()
         await push.aclose()
         if gateway is not None:

@@ -16,7 +16,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from db.queries import admin as q
 from server.admin.schemas import StaffRole
-from server.auth.middleware import CurrentUser
+from server.auth.check import CurrentUser
 from server.errors import ApiError
 from server.request_connection import request_connection
 

@@ -24,7 +24,7 @@ from server.admin.schemas import (
     TicketPatch,
     UserPatch,
 )
-from server.auth.middleware import BLOCKED_STATUSES
+from server.auth.check import BLOCKED_STATUSES
 from server.errors import ApiError
 from server.pagination import Page, PageParams, decode_cursor, make_page
 from server.safety.schemas import ReportStatus

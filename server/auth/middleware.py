@@ -1,34 +1,23 @@
 """Bearer-token authentication for every route not marked `exclude_from_auth`.
 
-One query per request checks that the user still exists, is not suspended or
-banned, and that the token's sign-in session has not been revoked, so logout,
-refresh-token reuse, suspension and deletion take effect at once.
+The check is server/auth/check.py's, shared with the WebSocket gateway: the
+token, then the sign-in behind it, which costs a query only when this process
+has not found it valid moments ago (server/auth/session_cache.py).
 """
 
 from __future__ import annotations
 
-import uuid
+import contextlib
+from collections.abc import AsyncIterator
 
 import asyncpg
-import msgspec
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import Receive, Scope, Send
 
-from db.queries import auth as q
-from server.auth.session_cache import SessionCache
-from server.auth.tokens import Identity, TokenService
-from server.errors import ApiError
+from server.auth.check import ConnectionSource, check_sign_in, verify_bearer
 from server.request_connection import release_request_connection, request_connection
-
-BLOCKED_STATUSES = frozenset({"suspended", "banned"})
-
-
-class CurrentUser(msgspec.Struct, frozen=True):
-    id: uuid.UUID
-    session_id: uuid.UUID | None
-    token_expires_at: int
 
 
 def bearer_token(scope: Scope) -> str | None:
@@ -38,37 +27,6 @@ def bearer_token(scope: Scope) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
-
-
-async def verify_bearer(tokens: TokenService, token: str | None) -> Identity:
-    """Check the token itself (signature, audience, expiry); no database yet."""
-    if token is None:
-        raise ApiError(401, "unauthorized", "Sign in first", headers={"WWW-Authenticate": "Bearer"})
-    return await tokens.verify(token)
-
-
-async def check_holder(conn: asyncpg.Connection, identity: Identity) -> CurrentUser:
-    """The user behind a valid token, if they still exist, may act, and the
-    sign-in session stands; the ApiError the caller gets otherwise."""
-    holder = await q.session_holder(conn, identity.user_id, identity.session_id)
-    if holder is None or not holder["session_ok"]:
-        raise ApiError(
-            401,
-            "invalid_token",
-            "This sign-in is no longer valid",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    if holder["status"] in BLOCKED_STATUSES:
-        raise ApiError(403, "account_suspended", "This account is suspended")
-    return _current_user(identity)
-
-
-def _current_user(identity: Identity) -> CurrentUser:
-    return CurrentUser(
-        id=identity.user_id,
-        session_id=identity.session_id,
-        token_expires_at=identity.expires_at,
-    )
 
 
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
@@ -87,16 +45,21 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
         connection: ASGIConnection,  # type: ignore[type-arg]
     ) -> AuthenticationResult:
         state = connection.app.state
-        identity = await verify_bearer(state.tokens, bearer_token(connection.scope))
-        sessions: SessionCache = state.auth.sessions
-        if sessions.remembers(identity.user_id, identity.session_id):
-            return AuthenticationResult(user=_current_user(identity), auth=None)
-        if connection.scope["type"] == ScopeType.HTTP:
-            user = await check_holder(
-                await request_connection(connection.scope, state.db_pool), identity
-            )
-        else:
-            async with state.db_pool.acquire() as conn:
-                user = await check_holder(conn, identity)
-        sessions.remember(identity.user_id, identity.session_id)
+        scope, pool = connection.scope, state.db_pool
+        identity = await verify_bearer(state.tokens, bearer_token(scope))
+        source = (
+            _request_connection(scope, pool) if scope["type"] == ScopeType.HTTP else pool.acquire
+        )
+        user = await check_sign_in(state.auth.sessions, identity, source)
         return AuthenticationResult(user=user, auth=None)
+
+
+def _request_connection(scope: Scope, pool: asyncpg.Pool) -> ConnectionSource:
+    """The request's own connection, kept for the handler (and given back by
+    the middleware), not one returned to the pool after the check."""
+
+    @contextlib.asynccontextmanager
+    async def source() -> AsyncIterator[asyncpg.Connection]:
+        yield await request_connection(scope, pool)
+
+    return source

@@ -11,34 +11,33 @@ sign-in changes:
 - in this process, synchronously: the code that revokes calls `forget`, so
   the very next request here never sees the old state.
 
-While the LISTEN connection is down nothing is cached (every request asks the
-database), so a lost notification can never keep a revoked sign-in alive.
+The notifications come through the process's one LISTEN connection
+(db/listen.py). While it is down nothing is cached (every request asks the
+database), so a lost notification can never keep a revoked sign-in alive;
+when it is back the cache starts empty.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
-from typing import Any
 
-import asyncpg
-import structlog
+from db.listen import Notifications
 
 CHANNEL = "momento_sign_in_changed"
 MAX_ENTRIES = 100_000
-
-logger = structlog.get_logger(__name__)
 
 Key = tuple[uuid.UUID, uuid.UUID | None]
 
 
 class SessionCache:
-    def __init__(self, ttl: float) -> None:
+    def __init__(self, ttl: float, notifications: Notifications) -> None:
         self._ttl = ttl
         self._entries: dict[Key, float] = {}
         self._by_user: dict[uuid.UUID, set[Key]] = {}
         self._listening = False
+        notifications.add(CHANNEL, self._notified)
+        notifications.on_link(up=self._start_caching, down=self._stop_caching)
 
     @property
     def listening(self) -> bool:
@@ -74,37 +73,16 @@ class SessionCache:
         self._entries.clear()
         self._by_user.clear()
 
-    def _notified(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+    def _notified(self, payload: str) -> None:
         try:
             self.forget(uuid.UUID(payload))
         except ValueError:
             self.clear()
 
-    def _stop_caching(self, *_: Any) -> None:
+    def _start_caching(self) -> None:
+        self.clear()
+        self._listening = True
+
+    def _stop_caching(self) -> None:
         self._listening = False
         self.clear()
-
-    async def listen(self, dsn: str, retry_seconds: float = 1.0) -> None:
-        """Keep a LISTEN connection open until cancelled, reconnecting as needed."""
-        while True:
-            try:
-                await self._listen_once(dsn)
-                logger.warning("sign-in cache: listener connection lost, not caching")
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                logger.warning("sign-in cache: cannot listen, not caching", error=str(exc))
-            await asyncio.sleep(retry_seconds)
-
-    async def _listen_once(self, dsn: str) -> None:
-        """Cache while one LISTEN connection lives; return when it is lost."""
-        conn = await asyncpg.connect(dsn)
-        try:
-            lost = asyncio.Event()
-            conn.add_termination_listener(lambda *_: lost.set())
-            await conn.add_listener(CHANNEL, self._notified)
-            self.clear()
-            self._listening = True
-            await lost.wait()
-        finally:
-            self._stop_caching()
-            if not conn.is_closed():
-                await conn.close()

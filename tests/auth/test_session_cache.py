@@ -115,8 +115,8 @@ async def test_nothing_is_remembered_while_the_channel_is_down(
     assert (await cached.get("/v1/me", headers=bearer(tokens))).status_code == 200
     cache = sessions_of(cached)
     await db_conn.execute(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        "WHERE query LIKE 'LISTEN%momento_sign_in_changed%' AND pid <> pg_backend_pid()"
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' "
+        "AND datname = current_database() AND pid <> pg_backend_pid()"
     )
     await until(lambda: not cache.listening)
     # Changed while nobody listens: the app must ask the database, not its memory.

@@ -35,6 +35,7 @@ import msgspec
 import structlog
 from redis.asyncio import Redis
 
+from db.listen import Notifications
 from db.queries import inbox as inbox_q
 from db.queries import push as q
 from realtime.fanout import Fanout
@@ -106,33 +107,26 @@ class PushSender:
         self._sms_per_day = sms_per_day
         self._wake = asyncio.Event()
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until `stop` is set; woken by NOTIFY when a notification commits."""
-        listener: asyncpg.Connection | None = None
-        try:
-            listener = await self._pool.acquire()
-            await listener.add_listener(inbox_q.WAKE_CHANNEL, self._on_notify)
-        except (OSError, asyncpg.PostgresError) as exc:
-            logger.warning("push: no NOTIFY wake-ups, polling", error=str(exc))
-        try:
-            while not stop.is_set():
-                try:
-                    while await self.deliver_due() and not stop.is_set():
-                        pass
-                    wait = await self._idle_seconds()
-                except Exception:
-                    logger.exception("push: delivery round failed")
-                    wait = IDLE_POLL_SECONDS
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wait_for(stop), wait)
-        finally:
-            if listener is not None:
-                with contextlib.suppress(Exception):
-                    await listener.remove_listener(inbox_q.WAKE_CHANNEL, self._on_notify)
-                await self._pool.release(listener)
+    def wake_on(self, notifications: Notifications) -> None:
+        """Be woken when a notification commits, by the process's LISTEN
+        connection; without one (or while it is down) `run` polls."""
+        notifications.add(inbox_q.WAKE_CHANNEL, self._on_notify)
 
-    def _on_notify(self, *_: object) -> None:
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until `stop` is set."""
+        while not stop.is_set():
+            try:
+                while await self.deliver_due() and not stop.is_set():
+                    pass
+                wait = await self._idle_seconds()
+            except Exception:
+                logger.exception("push: delivery round failed")
+                wait = IDLE_POLL_SECONDS
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wait_for(stop), wait)
+
+    def _on_notify(self, _payload: str) -> None:
         self._wake.set()
 
     async def _wait_for(self, stop: asyncio.Event) -> None:
