@@ -18,6 +18,7 @@ import msgspec
 from PIL import Image, ImageDraw
 
 from db.queries import users as users_q
+from db.queries.profiles import Gender
 from server.accounts import service as accounts
 from server.accounts.schemas import AvailabilityPreferences, MePatch
 from server.hosts import service as hosts
@@ -28,7 +29,7 @@ from server.locations.schemas import LocationCreate
 from server.pagination import PageParams
 from server.photos import service as photos
 from server.profiles import service as profiles
-from server.profiles.schemas import Gender, SocialProfileIn, SocialProfilePatch
+from server.profiles.schemas import SocialProfileIn, SocialProfilePatch
 from server.storage import Storage
 
 PHONE_PREFIX = "+1202555"

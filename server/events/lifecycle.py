@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
 
 import asyncpg
 
 from db.queries import audience as audience_q
 from db.queries import events as q
+from db.queries.events import CancelReason
 from jobs.contract import enqueue_match_event
 from server.errors import ApiError
 from server.notifications.notify import notify_many
 from server.payments.service import settle_cancelled_event
 
-CancelReason = Literal["host", "too_few_attendees"]
 # Invitations a cancellation closes (and whose people hear of it).
 OPEN_INVITATIONS = ("sent", "pending_payment", "confirmed")
 

@@ -9,6 +9,8 @@ from litestar import Controller, delete, get, patch, post, put
 from litestar.params import Body, FromPath, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from db.queries.events import EventStatus
+from db.queries.invitations import InvitationStatus
 from server.deps import Caller, DbConnection, FileStorage, PageRequest
 from server.errors import AUTH_PROBLEMS, problems
 from server.events import service
@@ -19,12 +21,10 @@ from server.events.schemas import (
     Event,
     EventCreate,
     EventPatch,
-    EventStatus,
     HostedEvent,
     InvitationList,
     StopIn,
 )
-from server.invitations.schemas import InvitationStatus
 from server.pagination import Page
 from server.profiles.schemas import PublicProfile
 

@@ -9,13 +9,12 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from db.queries.events import EventStatus, ViewerRole
+from db.queries.invitations import InvitationStatus
 from server.hosts.schemas import HostSummary
-from server.invitations.schemas import InvitationStatus
 from server.locations.schemas import Location
 from server.profiles.schemas import PublicProfile
 
-EventStatus = Literal["draft", "published", "completed", "cancelled"]
-ViewerRole = Literal["host", "collaborator", "attendee", "invitee"]
 PriceRange = Literal["$", "$$", "$$$", "$$$$"]
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]

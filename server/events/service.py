@@ -23,6 +23,8 @@ from db.queries import audience as audience_q
 from db.queries import events as q
 from db.queries import profiles as profiles_q
 from db.queries import safety as safety_q
+from db.queries.events import EventStatus
+from db.queries.invitations import InvitationStatus
 from jobs.contract import enqueue_match_event
 from server.auth.phone import normalize_phone, to_e164
 from server.errors import ApiError
@@ -35,7 +37,6 @@ from server.events.schemas import (
     Event,
     EventCreate,
     EventPatch,
-    EventStatus,
     HostedEvent,
     Invitation,
     InvitationCounts,
@@ -44,7 +45,6 @@ from server.events.schemas import (
     StopIn,
 )
 from server.hosts.schemas import HostSummary
-from server.invitations.schemas import InvitationStatus
 from server.locations.schemas import Location
 from server.notifications.notify import notify_many
 from server.pagination import Page, PageParams, decode_cursor, make_page

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody, Parameter
 
+from db.queries.invitations import InvitationStatus
 from server.deps import AppSettings, Caller, DbConnection, PageRequest, PaymentGateway
 from server.errors import AUTH_PROBLEMS, problems
 from server.invitations import service
@@ -15,7 +16,6 @@ from server.invitations.schemas import (
     AcceptResult,
     DeclineIn,
     Invitation,
-    InvitationStatus,
     MyEvent,
 )
 from server.pagination import Page

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 
+from db.queries.invitations import DeclineReason, InvitationStatus
 from server.hosts.schemas import HostSummary
 from server.payments.schemas import PaymentSheet
-
-DeclineReason = Literal[
-    "busy", "not_interested", "wants_variety", "too_far", "too_expensive", "other"
-]
-InvitationStatus = Literal[
-    "sent", "pending_payment", "confirmed", "declined", "expired", "payment_failed", "cancelled"
-]
 
 
 class EventSummary(msgspec.Struct, frozen=True):

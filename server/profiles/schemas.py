@@ -9,18 +9,9 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from db.queries.profiles import Gender
 from server.interests.schemas import Interest
 
-Gender = Literal[
-    "Woman",
-    "Man",
-    "Non-binary",
-    "Transgender Woman",
-    "Transgender Man",
-    "Genderqueer",
-    "Genderfluid",
-    "Agender",
-]
 InterestedIn = Annotated[list[Gender], msgspec.Meta(min_length=1, max_length=8)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
 Bio = Annotated[str, msgspec.Meta(max_length=500)]

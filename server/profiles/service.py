@@ -13,9 +13,9 @@ from db.queries import hosts as hosts_q
 from db.queries import profiles as q
 from jobs.contract import enqueue_user_vectors_changed
 from server.errors import ApiError
+from server.interests.schemas import Interest
 from server.pagination import Page, PageParams, decode_cursor, make_page
 from server.profiles.schemas import (
-    InterestOut,
     OwnSocialProfile,
     PublicProfile,
     SocialProfileIn,
@@ -129,7 +129,7 @@ def public_profile(row: q.PublicProfileRow, storage: Storage) -> PublicProfile:
         photo_url=storage.url(row.photo_key) if row.photo_key else None,
         face_card_url=storage.url(row.face_card_key) if row.face_card_key else None,
         is_authentic=row.is_authentic,
-        interests=msgspec.convert(row.interests, list[InterestOut]),
+        interests=msgspec.convert(row.interests, list[Interest]),
     )
 
 
