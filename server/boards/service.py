@@ -23,10 +23,10 @@ import asyncpg
 import msgspec
 
 from db.queries import posts as q
-from server.boards.checks import clamp_seq
 from server.boards.schemas import Post
-from server.boards.sequenced import append
 from server.errors import ApiError
+from server.messaging.checks import clamp_seq
+from server.messaging.sequenced import append
 from server.pagination import Page, PageParams, decode_cursor, make_page
 from server.profiles.service import require_profile_id
 

@@ -22,10 +22,10 @@ import asyncpg
 import msgspec
 
 from db.queries import conversations as q
-from server.boards.checks import clamp_seq
-from server.boards.sequenced import append
 from server.conversations.schemas import Conversation, Message
 from server.errors import ApiError
+from server.messaging.checks import clamp_seq
+from server.messaging.sequenced import append
 from server.pagination import Page, PageParams, decode_cursor, make_page
 from server.profiles.service import public_profile, require_profile_id
 from server.storage import Storage
