@@ -111,7 +111,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     late_cancellation_hours: float = 48.0
     payment_reconcile_after_minutes: float = 10.0
 
-    # WebSocket gateway limits (realtime/config.py says what each does).
+    # WebSocket gateway limits (gateway/config.py says what each does).
     ws_max_channels: int = 50
     ws_replay_limit: int = 500
     ws_send_queue_size: int = 256

@@ -173,7 +173,7 @@ async def messages_since(
     conn: asyncpg.Connection, conversation_id: uuid.UUID, since: int, limit: int
 ) -> list[Message]:
     """Messages with seq > since, ascending, at most `limit`, for the WebSocket
-    gateway (realtime/catch_up.py), which checked who may follow the
+    gateway (gateway/catch_up.py), which checked who may follow the
     conversation and hides authors from each reader as it writes."""
     rows = await q.messages_since(conn, conversation_id, clamp_seq(since), max(limit, 0))
     return [_message(r) for r in rows]

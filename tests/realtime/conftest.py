@@ -34,9 +34,9 @@ from litestar.testing import AsyncTestClient
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from gateway.config import RealtimeConfig
+from gateway.plugin import RealtimePlugin
 from realtime import frames
-from realtime.config import RealtimeConfig
-from realtime.plugin import RealtimePlugin
 from server.app import create_app
 from server.settings import Settings
 

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 from helpers import bearer, block, until
 
-from realtime.config import RealtimeConfig
+from gateway.config import RealtimeConfig
 from realtime.presence import CONNECTED, is_watching
 from server.boards import service as boards
 from tests.realtime.conftest import (
@@ -287,7 +287,7 @@ async def test_people_with_a_block_are_not_delivered_live(
 async def test_people_with_a_block_are_not_replayed(
     serve: Serve, ws: Connect, board: Board, kit: Kit, db_conn: asyncpg.Connection
 ) -> None:
-    """Replays are read once for every reader of the channel (realtime/catch_up.py);
+    """Replays are read once for every reader of the channel (gateway/catch_up.py);
     each reader's writer leaves out whom they may not see."""
     live = await serve()
     await post(kit, board, "attendee", "from the attendee")

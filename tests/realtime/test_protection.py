@@ -13,8 +13,8 @@ import time
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from realtime.config import RealtimeConfig
-from realtime.limits import SETTLE_EVERY
+from gateway.config import RealtimeConfig
+from gateway.limits import SETTLE_EVERY
 from tests.realtime.conftest import Board, Chat, Connect, Serve, Socket, seqs
 
 GENEROUS = {"frames_per_connection_per_10s": 100_000, "frames_per_user_per_minute": 100_000}
