@@ -32,9 +32,9 @@ REDIS_POOL_WAIT_SECONDS = 5.0
 
 
 class RealtimePlugin(InitPluginProtocol):
-    def __init__(self, settings: Settings, config: RealtimeConfig | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.config = config or RealtimeConfig.from_settings(settings)
+        self.config = RealtimeConfig.from_settings(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncIterator[None]:

@@ -118,6 +118,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ws_heartbeat_seconds: float = 25.0
     ws_frames_per_connection_per_10s: int = 100
     ws_frames_per_user_per_minute: int = 600
+    ws_gap_wait_seconds: float = 0.5
 
     # Notifications: Expo push (an access token when the Expo project enforces
     # one), plain SMS through Twilio Messaging for invitations to people without
@@ -219,6 +220,7 @@ ENV_NAMES: dict[str, str] = {
     "ws_heartbeat_seconds": "WS_HEARTBEAT_SECONDS",
     "ws_frames_per_connection_per_10s": "WS_FRAMES_PER_CONNECTION_PER_10S",
     "ws_frames_per_user_per_minute": "WS_FRAMES_PER_USER_PER_MINUTE",
+    "ws_gap_wait_seconds": "WS_GAP_WAIT_SECONDS",
     "expo_access_token": "EXPO_ACCESS_TOKEN",
     "expo_api_base": "EXPO_API_BASE",
     "push_rate_per_second": "PUSH_RATE_PER_SECOND",
@@ -299,6 +301,8 @@ def _check(s: Settings) -> list[str]:
         problems.append("WS_* limits must be at least 1")
     if not 1 <= s.ws_heartbeat_seconds <= 300:
         problems.append("WS_HEARTBEAT_SECONDS must be between 1 and 300")
+    if not 0 <= s.ws_gap_wait_seconds <= 60:
+        problems.append("WS_GAP_WAIT_SECONDS must be between 0 and 60")
     problems.extend(_notification_problems(s))
     if s.is_production:
         problems.extend(_production_problems(s))
