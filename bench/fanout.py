@@ -1623,7 +1623,7 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
         if pending is not None:
             print(
-                f"\nMomento: pending ({pending}). When realtime/ serves /v1/ws, run "
+                f"\nMomento: pending ({pending}). When gateway/ serves /v1/ws, run "
                 "`.venv/bin/python bench/fanout.py` (or `--servers momento` for its rows alone)."
             )
         if busy_before > IDLE_WARNING:

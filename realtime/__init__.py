@@ -1,1 +1,2 @@
-"""Realtime: the WebSocket gateway and Redis fan-out (built in the realtime issue)."""
+"""Live delivery: fan-out through Redis, presence, frames and channel names (imports no
+server/, workers/ or gateway/ code)."""

@@ -63,12 +63,9 @@ class Listener(Protocol):
         """Live delivery on the channel may have missed items: catch up by seq."""
 
 
-def author_of(data: msgspec.Struct | dict[str, Any]) -> uuid.UUID | None:
-    """The social profile a post, message or ephemeral event comes from."""
-    if isinstance(data, dict):
-        raw = data.get("profile_id")
-        return uuid.UUID(str(raw)) if raw is not None else None
-    for field in ("author_profile_id", "sender_profile_id", "profile_id"):
+def author_of(data: msgspec.Struct) -> uuid.UUID | None:
+    """The social profile a post or message comes from."""
+    for field in ("author_profile_id", "sender_profile_id"):
         value = getattr(data, field, None)
         if isinstance(value, uuid.UUID):
             return value
@@ -92,13 +89,11 @@ class Fanout:
         frame = frames.encode(frames.Message(channel=channel, seq=seq, data=data))
         await self._send(channel, Delivery(frame, seq=seq, author=author_of(data)))
 
-    async def ephemeral(self, channel: str, frame: msgspec.Struct | dict[str, Any]) -> None:
+    async def ephemeral(self, channel: str, frame: frames.TypingEvent | frames.ReadEvent) -> None:
         """Deliver a typing or read event: never stored, dropped first under pressure."""
-        typing = isinstance(frame, frames.TypingEvent) or (
-            isinstance(frame, dict) and frame.get("type") == "typing"
-        )
+        typing = isinstance(frame, frames.TypingEvent)
         delivery = Delivery(
-            frames.encode(frame), author=author_of(frame), droppable=True, echo=not typing
+            frames.encode(frame), author=frame.profile_id, droppable=True, echo=not typing
         )
         await self._send(channel, delivery)
 

@@ -164,6 +164,6 @@ ServerFrame = (
 _encoder = msgspec.json.Encoder()
 
 
-def encode(frame: msgspec.Struct | dict[str, Any]) -> str:
+def encode(frame: msgspec.Struct) -> str:
     """A text frame. Encoded once per frame, however many connections get it."""
     return _encoder.encode(frame).decode()

@@ -10,8 +10,8 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins import PluginProtocol
 from litestar.plugins.prometheus import PrometheusController
 
-from realtime.gateway import ws_gateway
-from realtime.plugin import RealtimePlugin
+from gateway.plugin import RealtimePlugin
+from gateway.routes import ws_gateway
 from server.accounts.routes import MeController
 from server.admin.routes import AdminController
 from server.auth.middleware import BearerAuthMiddleware

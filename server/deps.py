@@ -15,6 +15,7 @@ from litestar.di import NamedDependency
 from litestar.params import SkipValidation
 from litestar.types import Scope
 
+from realtime.fanout import Fanout
 from server.auth.check import CurrentUser
 from server.auth.service import Auth
 from server.pagination import PageParams
@@ -32,6 +33,8 @@ FileStorage = NamedDependency[SkipValidation[Storage]]
 AppSettings = NamedDependency[Settings]
 # None when Stripe is not configured.
 PaymentGateway = NamedDependency[SkipValidation[StripeGateway | None]]
+# A class with subclasses, not something the signature model should check.
+RealtimeFanout = NamedDependency[SkipValidation[Fanout]]
 
 
 async def provide_connection(state: State, scope: Scope) -> asyncpg.Connection:
@@ -60,6 +63,11 @@ def provide_storage(state: State) -> Storage:
 def provide_payments(state: State) -> StripeGateway | None:
     gateway: StripeGateway | None = state.payments
     return gateway
+
+
+def provide_fanout(state: State) -> Fanout:
+    fanout: Fanout = state.fanout
+    return fanout
 
 
 def provide_settings(state: State) -> Settings:

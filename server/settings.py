@@ -114,13 +114,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper"):
     late_cancellation_hours: float = 48.0
     payment_reconcile_after_minutes: float = 10.0
 
-    # WebSocket gateway limits (realtime/config.py says what each does).
+    # WebSocket gateway limits (gateway/config.py says what each does).
     ws_max_channels: int = 50
     ws_replay_limit: int = 500
     ws_send_queue_size: int = 256
     ws_heartbeat_seconds: float = 25.0
     ws_frames_per_connection_per_10s: int = 100
     ws_frames_per_user_per_minute: int = 600
+    ws_gap_wait_seconds: float = 0.5
 
     # Notifications: Expo push (an access token when the Expo project enforces
     # one), plain SMS through Twilio Messaging for invitations to people without
@@ -228,6 +229,8 @@ def _check(s: Settings) -> list[str]:
         problems.append("WS_* limits must be at least 1")
     if not 1 <= s.ws_heartbeat_seconds <= 300:
         problems.append("WS_HEARTBEAT_SECONDS must be between 1 and 300")
+    if not 0 <= s.ws_gap_wait_seconds <= 60:
+        problems.append("WS_GAP_WAIT_SECONDS must be between 0 and 60")
     problems.extend(_notification_problems(s))
     if s.is_production:
         problems.extend(_production_problems(s))

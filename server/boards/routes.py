@@ -8,11 +8,12 @@ from litestar import Controller, delete, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from realtime.plugin import RealtimeFanout
+from realtime.channels import Channel
 from server.boards import service
 from server.boards.schemas import Post, PostIn
-from server.deps import Caller, DbConnection, PageRequest
+from server.deps import Caller, DbConnection, PageRequest, RealtimeFanout
 from server.errors import AUTH_PROBLEMS, problems
+from server.messaging import service as messaging
 from server.pagination import Page
 
 _BOARD = {
@@ -71,11 +72,10 @@ class BoardController(Controller):
         conn: DbConnection,
         fanout: RealtimeFanout,
     ) -> Post:
-        stored, created = await service.create_post(
-            conn, current_user.id, event_id, data.content, data.client_id
+        stored, _ = await messaging.send(
+            conn, fanout, current_user.id, Channel("event", event_id), data.content, data.client_id
         )
-        if created:
-            await fanout.publish(f"event:{event_id}", stored.seq, stored)
+        assert isinstance(stored, Post)  # an event channel holds posts
         return stored
 
     @delete(

@@ -23,10 +23,10 @@ import asyncpg
 import msgspec
 
 from db.queries import posts as q
-from server.boards.checks import clamp_seq
 from server.boards.schemas import Post
-from server.boards.sequenced import append
 from server.errors import ApiError
+from server.messaging.checks import clamp_seq
+from server.messaging.sequenced import append
 from server.pagination import Page, PageParams, decode_cursor, make_page
 from server.profiles.service import require_profile_id
 
@@ -119,7 +119,7 @@ async def posts_since(
     conn: asyncpg.Connection, event_id: uuid.UUID, since: int, limit: int
 ) -> list[Post]:
     """Posts with seq > since, ascending, at most `limit`, tombstones included,
-    for the WebSocket gateway (realtime/catch_up.py), which checked who may
+    for the WebSocket gateway (gateway/catch_up.py), which checked who may
     follow the board and hides authors from each reader as it writes."""
     rows = await q.posts_since(conn, event_id, clamp_seq(since), max(limit, 0))
     return [_post(r) for r in rows]

@@ -10,11 +10,12 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from realtime import frames
-from realtime.plugin import RealtimeFanout
+from realtime.channels import Channel
 from server.conversations import service
 from server.conversations.schemas import Conversation, ConversationIn, Message, MessageIn, ReadIn
-from server.deps import Caller, DbConnection, FileStorage, PageRequest
+from server.deps import Caller, DbConnection, FileStorage, PageRequest, RealtimeFanout
 from server.errors import AUTH_PROBLEMS, problems
+from server.messaging import service as messaging
 from server.pagination import Page
 
 _NOT_FOUND = problems(s404="not_found (not a conversation of mine, or a block between us)")
@@ -114,11 +115,11 @@ class ConversationController(Controller):
         conn: DbConnection,
         fanout: RealtimeFanout,
     ) -> Message:
-        message, created = await service.create_message(
-            conn, current_user.id, conversation_id, data.content, data.client_id
+        channel = Channel("conversation", conversation_id)
+        message, _ = await messaging.send(
+            conn, fanout, current_user.id, channel, data.content, data.client_id
         )
-        if created:
-            await fanout.publish(f"conversation:{conversation_id}", message.seq, message)
+        assert isinstance(message, Message)  # a conversation channel holds messages
         return message
 
     @post(
@@ -147,7 +148,7 @@ class ConversationController(Controller):
         profile_id, stored = await service.read_up_to(
             conn, current_user.id, conversation_id, data.seq
         )
-        channel = f"conversation:{conversation_id}"
+        channel = Channel("conversation", conversation_id).name
         await fanout.ephemeral(
             channel, frames.ReadEvent(channel=channel, profile_id=profile_id, seq=stored)
         )

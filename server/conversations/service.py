@@ -23,10 +23,10 @@ import msgspec
 
 from db.queries import conversations as q
 from db.queries import profiles as profiles_q
-from server.boards.checks import clamp_seq
-from server.boards.sequenced import append
 from server.conversations.schemas import Conversation, Message
 from server.errors import ApiError
+from server.messaging.checks import clamp_seq
+from server.messaging.sequenced import append
 from server.pagination import Page, PageParams, decode_cursor, make_page
 from server.profiles.service import public_profile, require_profile_id
 from server.storage import Storage
@@ -178,7 +178,7 @@ async def messages_since(
     conn: asyncpg.Connection, conversation_id: uuid.UUID, since: int, limit: int
 ) -> list[Message]:
     """Messages with seq > since, ascending, at most `limit`, for the WebSocket
-    gateway (realtime/catch_up.py), which checked who may follow the
+    gateway (gateway/catch_up.py), which checked who may follow the
     conversation and hides authors from each reader as it writes."""
     rows = await q.messages_since(conn, conversation_id, clamp_seq(since), max(limit, 0))
     return [_message(r) for r in rows]

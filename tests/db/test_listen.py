@@ -17,7 +17,7 @@ from helpers import TEST_OTP_CODE, bearer, block, make_phone, until
 from litestar.testing import AsyncTestClient
 
 from db.listen import Notifications
-from realtime.hub import Hub
+from gateway.hub import Hub
 from server.app import create_app
 from server.auth.session_cache import SessionCache
 from server.settings import Settings

@@ -33,8 +33,6 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from realtime import frames
-from realtime.config import RealtimeConfig
-from realtime.plugin import RealtimePlugin
 from server.app import create_app
 from server.settings import Settings
 
@@ -59,22 +57,19 @@ Serve = Callable[..., Awaitable[Live]]
 
 @pytest.fixture
 async def serve(settings: Settings) -> AsyncIterator[Serve]:
-    """Start a server: `await serve(config=RealtimeConfig(...), send_buffer=bytes)`;
+    """Start a server: `await serve(send_buffer=bytes, ws_replay_limit=3, ...)`, any
+    keyword beyond the first two replacing that Settings field (the gateway's limits);
     `without_redis=True` for the single-process setup (in-memory fan-out).
     `send_buffer` caps the kernel's send buffer of accepted sockets, so a client
     that stops reading is felt after kilobytes rather than megabytes."""
     running: list[tuple[uvicorn.Server, asyncio.Task[None]]] = []
 
     async def _serve(
-        config: RealtimeConfig | None = None,
-        send_buffer: int | None = None,
-        without_redis: bool = False,
+        send_buffer: int | None = None, without_redis: bool = False, **overrides: Any
     ) -> Live:
-        app = create_app(
-            msgspec.structs.replace(settings, redis_url=None) if without_redis else settings
-        )
-        if config is not None:
-            app.plugins.get(RealtimePlugin).config = config
+        if without_redis:
+            overrides["redis_url"] = None
+        app = create_app(msgspec.structs.replace(settings, **overrides))
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if send_buffer is not None:

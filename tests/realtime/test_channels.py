@@ -9,7 +9,6 @@ from typing import Any
 import asyncpg
 from helpers import bearer, block, until
 
-from realtime.config import RealtimeConfig
 from realtime.presence import CONNECTED, is_watching
 from server.boards import service as boards
 from tests.realtime.conftest import (
@@ -200,7 +199,7 @@ async def test_a_lost_live_item_is_read_from_the_database(
 async def test_a_gap_longer_than_the_replay_limit_is_not_recovered(
     serve: Serve, ws: Connect, board: Board, kit: Kit
 ) -> None:
-    live = await serve(RealtimeConfig(replay_limit=3))
+    live = await serve(ws_replay_limit=3)
     for n in range(1, 6):
         await post(kit, board, content=f"#{n}")
     reader = await ws(live, board.other)
@@ -287,7 +286,7 @@ async def test_people_with_a_block_are_not_delivered_live(
 async def test_people_with_a_block_are_not_replayed(
     serve: Serve, ws: Connect, board: Board, kit: Kit, db_conn: asyncpg.Connection
 ) -> None:
-    """Replays are read once for every reader of the channel (realtime/catch_up.py);
+    """Replays are read once for every reader of the channel (gateway/catch_up.py);
     each reader's writer leaves out whom they may not see."""
     live = await serve()
     await post(kit, board, "attendee", "from the attendee")
@@ -349,7 +348,7 @@ async def test_notifications_reach_every_connection_of_their_user(
 async def test_unsubscribe_and_the_channel_limit(
     serve: Serve, ws: Connect, board: Board, chat: Chat, kit: Kit
 ) -> None:
-    live = await serve(RealtimeConfig(max_channels=1))
+    live = await serve(ws_max_channels=1)
     await kit.invite({"id": str(board.event_id)}, chat.me, "confirmed")
     me = await ws(live, chat.me)
     await me.subscribe(chat.channel)

@@ -13,11 +13,10 @@ import time
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from realtime.config import RealtimeConfig
-from realtime.limits import SETTLE_EVERY
+from gateway.limits import SETTLE_EVERY
 from tests.realtime.conftest import Board, Chat, Connect, Serve, Socket, seqs
 
-GENEROUS = {"frames_per_connection_per_10s": 100_000, "frames_per_user_per_minute": 100_000}
+GENEROUS = {"ws_frames_per_connection_per_10s": 100_000, "ws_frames_per_user_per_minute": 100_000}
 
 
 async def test_bad_frames_are_refused_and_the_connection_stays(
@@ -54,7 +53,7 @@ async def test_frames_over_64_kib_are_refused(serve: Serve, ws: Connect, chat: C
 async def test_a_flooding_connection_is_closed_with_4029(
     serve: Serve, ws: Connect, chat: Chat
 ) -> None:
-    live = await serve(RealtimeConfig(frames_per_connection_per_10s=20))
+    live = await serve(ws_frames_per_connection_per_10s=20)
     me, friend = await ws(live, chat.me), await ws(live, chat.friend)
     for _ in range(25):
         await me.send(op="ping")
@@ -66,7 +65,7 @@ async def test_a_flooding_connection_is_closed_with_4029(
 async def test_a_user_flooding_from_several_connections_is_closed_with_4029(
     serve: Serve, ws: Connect, chat: Chat
 ) -> None:
-    live = await serve(RealtimeConfig(frames_per_user_per_minute=30))
+    live = await serve(ws_frames_per_user_per_minute=30)
     phone, tablet = await ws(live, chat.me), await ws(live, chat.me)
     for _ in range(15):
         await phone.send(op="ping")
@@ -80,8 +79,8 @@ async def test_a_user_flooding_through_two_processes_is_closed_with_4029(
     serve: Serve, ws: Connect, chat: Chat
 ) -> None:
     # Two apps on one Redis are two processes; each settles its count in batches.
-    config = RealtimeConfig(frames_per_user_per_minute=30)
-    first, second = await serve(config), await serve(config)
+    limit = {"ws_frames_per_user_per_minute": 30}
+    first, second = await serve(**limit), await serve(**limit)
     phone, tablet = await ws(first, chat.me), await ws(second, chat.me)
     for _ in range(15):
         await phone.send(op="ping")
@@ -102,7 +101,7 @@ async def test_a_user_flooding_through_two_processes_is_closed_with_4029(
 async def test_quiet_clients_are_pinged_and_silent_ones_closed(
     serve: Serve, ws: Connect, chat: Chat
 ) -> None:
-    live = await serve(RealtimeConfig(heartbeat_seconds=0.4))
+    live = await serve(ws_heartbeat_seconds=0.4)
     silent, answering = await ws(live, chat.me), await ws(live, chat.friend)
     started = time.monotonic()
     while time.monotonic() - started < 2.5:
@@ -119,7 +118,7 @@ async def test_quiet_clients_are_pinged_and_silent_ones_closed(
 async def test_a_client_that_stops_reading_is_closed_with_4008_and_nobody_waits(
     serve: Serve, ws: Connect, board: Board
 ) -> None:
-    live = await serve(RealtimeConfig(send_queue_size=16, **GENEROUS), send_buffer=8192)
+    live = await serve(send_buffer=8192, ws_send_queue_size=16, **GENEROUS)
     host, writer = await ws(live, board.host), await ws(live, board.attendee)
     await host.subscribe(board.channel)
     # A phone on a bad network: a small receive buffer, and it stops reading.

@@ -7,10 +7,10 @@ from typing import Any
 
 from litestar import WebSocket, websocket
 
+from gateway.config import AUTH_TIMEOUT_SECONDS
+from gateway.connection import Connection
+from gateway.hub import Hub
 from realtime import frames
-from realtime.config import AUTH_TIMEOUT_SECONDS
-from realtime.connection import Connection
-from realtime.hub import Hub
 from server.auth.middleware import bearer_token
 from server.auth.tokens import Identity
 from server.errors import ApiError

@@ -28,13 +28,14 @@ import msgspec
 import structlog
 from litestar.connection import WebSocket
 
-from realtime import channels, frames
+from gateway.config import MAX_FRAME_BYTES
+from gateway.hub import Hub
+from realtime import frames
 from realtime.channels import Channel, parse_channel, user_channel
-from realtime.config import MAX_FRAME_BYTES
 from realtime.fanout import Delivery, author_of
-from realtime.hub import Hub
 from server.auth.tokens import Identity
 from server.errors import ApiError
+from server.messaging import service as messaging
 
 logger = structlog.get_logger(__name__)
 
@@ -331,7 +332,7 @@ class Connection:
             return
         await self._replay(state, items, latest)
 
-    async def _replay(self, state: ChannelState, items: list[channels.Item], latest: int) -> None:
+    async def _replay(self, state: ChannelState, items: list[messaging.Item], latest: int) -> None:
         """Send stored items after `state.last` in order, then release what was held."""
         name = state.channel.name
         for item in items:
@@ -394,7 +395,7 @@ class Connection:
         self._window_count += 1
         if self._window_count > config.frames_per_connection_per_10s:
             return False
-        # Counted here, settled with the other processes in batches (realtime/limits.py).
+        # Counted here, settled with the other processes in batches (gateway/limits.py).
         return await self.hub.frames.spend(self.user_id)
 
     async def _handle(self, frame: frames.ClientFrame) -> None:
@@ -432,7 +433,7 @@ class Connection:
                 422, "too_many_channels", f"At most {self.hub.config.max_channels} channels"
             )
         async with self.hub.pool.acquire() as conn:
-            profile_id = await channels.access(conn, self.user_id, channel)
+            profile_id = await messaging.access(conn, self.user_id, channel)
         if profile_id is None:
             raise ApiError(403, "forbidden", "This channel is not yours to follow")
         self._own_profiles.add(profile_id)
@@ -477,16 +478,22 @@ class Connection:
 
     async def _send(self, frame: frames.Send) -> None:
         channel = self._channel(frame.channel)
-        async with self.hub.pool.acquire() as conn:
-            item, created = await channels.send(
-                conn, self.user_id, channel, frame.content, frame.client_id
-            )
-        author = author_of(item)
-        if author is not None:
-            self._own_profiles.add(author)
-        await self._reply(frames.Ack(ref=frame.ref, seq=item.seq, id=item.id))
-        if created:
-            await self.hub.fanout.publish(channel.name, item.seq, item)
+
+        async def acknowledge(item: messaging.Item) -> None:
+            author = author_of(item)
+            if author is not None:
+                self._own_profiles.add(author)
+            await self._reply(frames.Ack(ref=frame.ref, seq=item.seq, id=item.id))
+
+        await messaging.send(
+            self.hub.pool,
+            self.hub.fanout,
+            self.user_id,
+            channel,
+            frame.content,
+            frame.client_id,
+            acknowledge,
+        )
 
     async def _typing(self, frame: frames.Typing) -> None:
         name = self._channel(frame.channel).name
@@ -502,11 +509,11 @@ class Connection:
         state = self.channels.get(channel.name)
         async with self.hub.pool.acquire() as conn:
             profile_id = (
-                state.profile_id if state else await channels.access(conn, self.user_id, channel)
+                state.profile_id if state else await messaging.access(conn, self.user_id, channel)
             )
             if profile_id is None:
                 raise ApiError(403, "forbidden", "This channel is not yours to follow")
-            stored = await channels.mark_read(conn, self.user_id, channel, frame.seq)
+            stored = await messaging.mark_read(conn, self.user_id, channel, frame.seq)
         await self.hub.fanout.ephemeral(
             channel.name,
             frames.ReadEvent(channel=channel.name, profile_id=profile_id, seq=stored),

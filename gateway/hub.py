@@ -1,5 +1,5 @@
 """What every connection of this process shares: the fan-out, presence, the
-database pool, the sign-in rules, reads of stored items (realtime/catch_up.py),
+database pool, the sign-in rules, reads of stored items (gateway/catch_up.py),
 and the heartbeat that keeps them honest.
 
 Sign-ins are checked exactly as for HTTP requests (server/auth/check.py)
@@ -11,7 +11,7 @@ database, closing with 4001 the ones that no longer stand. While that LISTEN
 connection is down, a change takes effect at the connection's next `auth`
 or at its token's expiry at the latest. The same connection carries block
 changes (0011), which with the sign-in changes keep `visibility`
-(realtime/visibility.py) honest.
+(gateway/visibility.py) honest.
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ import asyncpg
 import structlog
 
 from db.listen import Notifications
-from realtime.catch_up import CatchUp
-from realtime.config import RealtimeConfig
+from gateway.catch_up import CatchUp
+from gateway.config import RealtimeConfig
+from gateway.limits import FrameBudget
+from gateway.visibility import Visibility
 from realtime.fanout import Fanout
-from realtime.limits import FrameBudget
 from realtime.presence import Presence
-from realtime.visibility import Visibility
 from server.auth.check import check_sign_in, verify_bearer
 from server.auth.session_cache import CHANNEL as SIGN_IN_CHANGES
 from server.auth.session_cache import SessionCache
@@ -39,7 +39,7 @@ from server.auth.tokens import Identity, TokenService
 from server.errors import ApiError
 
 if TYPE_CHECKING:
-    from realtime.connection import Connection
+    from gateway.connection import Connection
 
 logger = structlog.get_logger(__name__)
 

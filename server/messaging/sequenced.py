@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
-from server.boards.checks import clean_content, client_id_conflict
 from server.errors import ApiError
+from server.messaging.checks import clean_content, client_id_conflict
 
 # Runs the channel's one statement (db/queries: append_post, append_message)
 # with the cleaned content, or None to only read the caller's standing.

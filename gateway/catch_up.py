@@ -9,7 +9,7 @@ after a rolling restart the clients of the stopped process resubscribe with
 the `since` they reached. So each (channel, seq) is read once and the same
 items go to all of them: one read per channel in use instead of two queries
 per connection. Items are read for no one in particular; each connection's
-writer leaves out authors its reader may not see (realtime/visibility.py),
+writer leaves out authors its reader may not see (gateway/visibility.py),
 as it does for live items, and who may use the channel at all was checked
 when subscribing.
 
@@ -26,8 +26,8 @@ import asyncio
 import asyncpg
 from prometheus_client import Counter
 
-from realtime import channels
 from realtime.channels import Channel
+from server.messaging import service as messaging
 
 READS = Counter(
     "momento_ws_history_reads_total",
@@ -37,7 +37,7 @@ READS = Counter(
 
 # (the channel's last seq, the items after the asked seq: [] when nothing was
 # asked for or nothing is newer, None when more than the replay limit).
-Caught = tuple[int, list[channels.Item] | None]
+Caught = tuple[int, list[messaging.Item] | None]
 
 
 class CatchUp:
@@ -63,9 +63,9 @@ class CatchUp:
         del self._waiting[key]
         READS.inc()
         async with self._pool.acquire() as conn:
-            latest = await channels.last_seq(conn, channel)
+            latest = await messaging.last_seq(conn, channel)
             if since is None or since >= latest:
                 return latest, []
             if latest - since > self._limit:
                 return latest, None
-            return latest, await channels.items_since(conn, channel, since, self._limit)
+            return latest, await messaging.items_since(conn, channel, since, self._limit)

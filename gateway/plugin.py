@@ -1,7 +1,7 @@
 """RealtimePlugin: the fan-out, presence and the gateway's hub for this process.
 
 Puts the Fanout on `app.state.fanout` (routes ask for it as
-`fanout: RealtimeFanout`), the Presence on `app.state.presence` and the Hub on
+`fanout: RealtimeFanout`, server/deps.py), the Presence on `app.state.presence` and the Hub on
 `app.state.realtime`. Needs the database, Redis and auth plugins (listed after
 them) and registers the hub's channels on `app.state.notifications`, so it is
 listed before the ListenPlugin. On shutdown every connection is closed with 1012.
@@ -14,37 +14,28 @@ from collections.abc import AsyncIterator
 
 from litestar import Litestar
 from litestar.config.app import AppConfig
-from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
-from litestar.params import SkipValidation
+from litestar.di import Provide
 from litestar.plugins import InitPluginProtocol
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from realtime.config import RealtimeConfig
+from gateway.config import RealtimeConfig
+from gateway.hub import Hub
+from gateway.limits import WINDOW_SECONDS, FrameBudget
 from realtime.fanout import Fanout, RedisFanout
-from realtime.hub import Hub
-from realtime.limits import WINDOW_SECONDS, FrameBudget
 from realtime.presence import Presence, RedisPresence
+from server.deps import provide_fanout
 from server.settings import Settings
 
 REDIS_CONNECTIONS = 100
 REDIS_POOL_WAIT_SECONDS = 5.0
 
-# A class with subclasses, not something the signature model should check.
-RealtimeFanout = NamedDependency[SkipValidation[Fanout]]
-
-
-def provide_fanout(state: State) -> Fanout:
-    fanout: Fanout = state.fanout
-    return fanout
-
 
 class RealtimePlugin(InitPluginProtocol):
-    def __init__(self, settings: Settings, config: RealtimeConfig | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.config = config or RealtimeConfig.from_settings(settings)
+        self.config = RealtimeConfig.from_settings(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncIterator[None]:

@@ -1,0 +1,99 @@
+"""What each kind of channel does, for the REST routes and the WebSocket gateway alike.
+
+An `event` channel is an event board (server/boards/service.py), a
+`conversation` channel a conversation (server/conversations/service.py).
+`send` is the one way a post or message is stored and then published; the
+gateway never reads or writes posts and messages but through these functions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+
+from realtime.channels import Channel
+from realtime.fanout import Fanout
+from server.boards import service as boards
+from server.boards.schemas import Post
+from server.conversations import service as conversations
+from server.conversations.schemas import Message
+from server.errors import ApiError
+
+# What a channel carries: the objects the REST lists return.
+Item = Post | Message
+# Told the stored item (new or a retry's) before it is published: the gateway
+# acks its sender there, so the ack comes before the sender's own live copy.
+Acknowledge = Callable[[Item], Awaitable[None]]
+
+
+async def send(
+    db: asyncpg.Connection | asyncpg.Pool,
+    fanout: Fanout,
+    user_id: uuid.UUID,
+    channel: Channel,
+    content: str,
+    client_id: uuid.UUID | None,
+    acknowledge: Acknowledge | None = None,
+) -> tuple[Item, bool]:
+    """Store a post or message, then publish it if it is new (a retry with the same
+    client_id is not published twice); (item, newly stored). Raises the channel's
+    ApiError on refusal. `db` is the caller's connection, or a pool that lends one
+    for the store alone (the gateway: a slow ack or publish holds no connection)."""
+    item: Item
+    async with _lend(db) as conn:
+        if channel.kind == "event":
+            item, created = await boards.create_post(conn, user_id, channel.id, content, client_id)
+        else:
+            item, created = await conversations.create_message(
+                conn, user_id, channel.id, content, client_id
+            )
+    if acknowledge is not None:
+        await acknowledge(item)
+    if created:
+        await fanout.publish(channel.name, item.seq, item)
+    return item, created
+
+
+def _lend(
+    db: asyncpg.Connection | asyncpg.Pool,
+) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
+    if isinstance(db, asyncpg.Pool):
+        return db.acquire()  # type: ignore[no-any-return]
+    return contextlib.nullcontext(db)
+
+
+async def access(
+    conn: asyncpg.Connection, user_id: uuid.UUID, channel: Channel
+) -> uuid.UUID | None:
+    """The caller's social profile id on the channel, or None if they may not use it."""
+    if channel.kind == "event":
+        return await boards.board_access(conn, user_id, channel.id)
+    return await conversations.conversation_access(conn, user_id, channel.id)
+
+
+async def last_seq(conn: asyncpg.Connection, channel: Channel) -> int:
+    if channel.kind == "event":
+        return await boards.board_last_seq(conn, channel.id)
+    return await conversations.conversation_last_seq(conn, channel.id)
+
+
+async def items_since(
+    conn: asyncpg.Connection, channel: Channel, since: int, limit: int
+) -> list[Item]:
+    """Items with seq > since in order, whoever wrote them (the gateway leaves
+    out authors hidden from each reader as it writes)."""
+    if channel.kind == "event":
+        return list(await boards.posts_since(conn, channel.id, since, limit))
+    return list(await conversations.messages_since(conn, channel.id, since, limit))
+
+
+async def mark_read(
+    conn: asyncpg.Connection, user_id: uuid.UUID, channel: Channel, seq: int
+) -> int:
+    """Same as the REST read marker; the stored last_read_seq. Boards have none."""
+    if channel.kind == "event":
+        raise ApiError(422, "invalid_channel", "Read markers exist only on conversations")
+    return await conversations.mark_read(conn, user_id, channel.id, seq)
