@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.realtime.conftest import Connect, Serve, token
+from tests.realtime.steps import Connect, Serve, token
 
 SignIn = Any
 

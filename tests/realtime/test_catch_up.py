@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 
 from server.boards import service as boards
 from server.settings import Settings
-from tests.realtime.conftest import Board, Connect, Serve, Socket
+from tests.realtime.steps import Board, Connect, Serve, Socket
 
 
 def catch_up_reads() -> float:

@@ -11,7 +11,7 @@ from helpers import bearer, block, until
 
 from realtime.presence import CONNECTED, is_watching
 from server.boards import service as boards
-from tests.realtime.conftest import (
+from tests.realtime.steps import (
     Board,
     Chat,
     Connect,

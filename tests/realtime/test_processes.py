@@ -10,7 +10,7 @@ import json
 from helpers import until
 from websockets.exceptions import ConnectionClosed
 
-from tests.realtime.conftest import (
+from tests.realtime.steps import (
     Chat,
     Connect,
     Frame,

@@ -14,7 +14,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from gateway.limits import SETTLE_EVERY
-from tests.realtime.conftest import Board, Chat, Connect, Serve, Socket, seqs
+from tests.realtime.steps import Board, Chat, Connect, Serve, Socket, seqs
 
 GENEROUS = {"ws_frames_per_connection_per_10s": 100_000, "ws_frames_per_user_per_minute": 100_000}
 
