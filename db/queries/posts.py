@@ -3,7 +3,7 @@
 Lists pass the viewer: a post is shown only when its author is visible to
 the viewer (`user_visible_to`: active, no block either way). `posts_since`
 reads for the WebSocket gateway, which applies the same rule per reader as
-it writes (realtime/catch_up.py).
+it writes (gateway/catch_up.py).
 """
 
 from __future__ import annotations
