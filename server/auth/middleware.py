@@ -8,6 +8,7 @@ has not found it valid moments ago (server/auth/session_cache.py).
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -16,7 +17,7 @@ from litestar.enums import ScopeType
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import Receive, Scope, Send
 
-from server.auth.check import ConnectionSource, check_sign_in, verify_bearer
+from server.auth.check import check_sign_in, verify_bearer
 from server.request_connection import release_request_connection, request_connection
 
 
@@ -48,18 +49,18 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
         scope, pool = connection.scope, state.db_pool
         identity = await verify_bearer(state.tokens, bearer_token(scope))
         source = (
-            _request_connection(scope, pool) if scope["type"] == ScopeType.HTTP else pool.acquire
+            functools.partial(_request_connection, scope, pool)
+            if scope["type"] == ScopeType.HTTP
+            else pool.acquire
         )
         user = await check_sign_in(state.auth.sessions, identity, source)
         return AuthenticationResult(user=user, auth=None)
 
 
-def _request_connection(scope: Scope, pool: asyncpg.Pool) -> ConnectionSource:
+@contextlib.asynccontextmanager
+async def _request_connection(
+    scope: Scope, pool: asyncpg.Pool
+) -> AsyncIterator[asyncpg.Connection]:
     """The request's own connection, kept for the handler (and given back by
     the middleware), not one returned to the pool after the check."""
-
-    @contextlib.asynccontextmanager
-    async def source() -> AsyncIterator[asyncpg.Connection]:
-        yield await request_connection(scope, pool)
-
-    return source
+    yield await request_connection(scope, pool)
