@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, cast, get_args
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -43,6 +43,7 @@ from db.embedded import start_embedded_postgres
 from db.migrate import migrate
 from db.pool import connect, create_pool
 from db.queries import matching as q
+from db.queries.profiles import Gender
 from server.matching.waves import acceptance_rate, wave_size
 from server.settings import Settings
 from workers.embeddings import Embeddings
@@ -80,16 +81,7 @@ TAKEN = ("pending_payment", "confirmed")
 BUSY_EVENT_STATUSES = ("published", "completed")
 SCORE_TIE = 1e-6  # pgvector sums cosines in float32: scores closer than this may swap
 
-GENDERS = (
-    "Woman",
-    "Man",
-    "Non-binary",
-    "Transgender Woman",
-    "Transgender Man",
-    "Genderqueer",
-    "Genderfluid",
-    "Agender",
-)
+GENDERS: tuple[str, ...] = get_args(Gender)  # bit g of a person's interested_in
 GENDER_SHARES = (0.46, 0.46, 0.04, 0.01, 0.01, 0.01, 0.005, 0.005)
 USER_STATUSES = ("active", "suspended", "verification_pending", "banned")
 
