@@ -23,6 +23,7 @@ MATCH_EVENT = "match_event"
 USER_VECTORS_CHANGED = "user_vectors_changed"
 REFUND_PAYMENT = "refund_payment"
 RECONCILE_PAYMENT = "reconcile_payment"
+REFRESH_MEMBER_METRICS = "refresh_member_metrics"
 
 # Scheduled jobs. pgqueuer stores each name as a row of pgqueuer_schedules, so a
 # renamed schedule leaves its old row behind.
@@ -34,6 +35,7 @@ REMATCH_QUIET_EVENTS = "rematch_quiet_events"
 EVENT_LIFECYCLE = "event_lifecycle"
 NOTIFICATION_REMINDERS = "notification_reminders"
 PUSH_RECEIPTS = "push_receipts"
+CLOSE_ATTENDANCE = "close_attendance"
 
 
 class MatchEvent(msgspec.Struct, frozen=True):
@@ -52,6 +54,12 @@ class PaymentJob(msgspec.Struct, frozen=True):
     """Payload of `refund_payment` and `reconcile_payment`."""
 
     payment_id: uuid.UUID
+
+
+class MemberMetrics(msgspec.Struct, frozen=True):
+    """Payload of `refresh_member_metrics`: whose attendance, kudos or ratings changed."""
+
+    user_id: uuid.UUID
 
 
 async def enqueue_coalesced(
@@ -103,3 +111,11 @@ async def enqueue_reconcile(conn: asyncpg.Connection, payment_id: uuid.UUID) -> 
     """Queue a look at Stripe for a pending payment (its invitation just closed)."""
     payload = msgspec.json.encode(PaymentJob(payment_id=payment_id))
     await enqueue_coalesced(conn, RECONCILE_PAYMENT, str(payment_id), payload)
+
+
+async def enqueue_member_metrics(conn: asyncpg.Connection, user_ids: list[uuid.UUID]) -> None:
+    """Queue a recompute of each person's reliability and contribution; call inside
+    the transaction that changes their attendance, kudos received or ratings."""
+    for user_id in sorted(set(user_ids)):  # one lock order, whatever the caller's
+        payload = msgspec.json.encode(MemberMetrics(user_id=user_id))
+        await enqueue_coalesced(conn, REFRESH_MEMBER_METRICS, str(user_id), payload)

@@ -114,6 +114,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper"):
     late_cancellation_hours: float = 48.0
     payment_reconcile_after_minutes: float = 10.0
 
+    # After the event (docs/API_NOTES.md "After the event").
+    check_in_radius_meters: float = 200.0
+    check_in_opens_minutes: float = 30.0
+    attendance_report_days: float = 3.0
+    rating_window_days: float = 14.0
+    event_photos_per_person: int = 30
+    social_links_per_person: int = 10
+
     # WebSocket gateway limits (gateway/config.py says what each does).
     ws_max_channels: int = 50
     ws_replay_limit: int = 500
@@ -335,6 +343,18 @@ def _payment_problems(s: Settings) -> list[str]:
         problems.append("LATE_CANCELLATION_HOURS must be between 0 and 720")
     if not 1 <= s.payment_reconcile_after_minutes <= 24 * 60:
         problems.append("PAYMENT_RECONCILE_AFTER_MINUTES must be between 1 and 1440")
+    if not 10 <= s.check_in_radius_meters <= 10_000:
+        problems.append("CHECK_IN_RADIUS_METERS must be between 10 and 10000")
+    if not 0 <= s.check_in_opens_minutes <= 24 * 60:
+        problems.append("CHECK_IN_OPENS_MINUTES must be between 0 and 1440")
+    if not 0 < s.attendance_report_days <= 30:
+        problems.append("ATTENDANCE_REPORT_DAYS must be > 0 and at most 30")
+    if not 0 < s.rating_window_days <= 90:
+        problems.append("RATING_WINDOW_DAYS must be > 0 and at most 90")
+    if not 1 <= s.event_photos_per_person <= 500:
+        problems.append("EVENT_PHOTOS_PER_PERSON must be between 1 and 500")
+    if not 1 <= s.social_links_per_person <= 50:
+        problems.append("SOCIAL_LINKS_PER_PERSON must be between 1 and 50")
     return problems
 
 

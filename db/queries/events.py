@@ -476,11 +476,11 @@ async def cancel_open_invitations(conn: asyncpg.Connection, event_id: uuid.UUID)
     return int(result.split()[-1])
 
 
-async def complete_finished(conn: asyncpg.Connection, now: datetime) -> int:
+async def complete_finished(conn: asyncpg.Connection, now: datetime) -> list[uuid.UUID]:
     """Published events that ended by `now` become completed, in one statement; their
     unanswered invitations expire. Row locks make it wait for, and then skip, an
-    event that a concurrent cancellation holds."""
-    count: int = await conn.fetchval(
+    event that a concurrent cancellation holds. Returns the completed events."""
+    rows = await conn.fetch(
         """
         WITH done AS (
             UPDATE events SET status = 'completed', completed_at = $1, updated_at = $1
@@ -490,11 +490,11 @@ async def complete_finished(conn: asyncpg.Connection, now: datetime) -> int:
             UPDATE invitations i SET status = 'expired', updated_at = $1
             FROM done WHERE i.event_id = done.id AND i.status = 'sent'
         )
-        SELECT count(*) FROM done
+        SELECT id FROM done
         """,
         now,
     )
-    return count
+    return [row["id"] for row in rows]
 
 
 # ── Dashboards and lists ──

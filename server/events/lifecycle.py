@@ -15,6 +15,7 @@ from datetime import datetime
 import asyncpg
 
 from db.queries import audience as audience_q
+from db.queries import connections as connections_q
 from db.queries import events as q
 from db.queries.events import CancelReason
 from jobs.contract import enqueue_match_event
@@ -112,6 +113,11 @@ async def cancel_event(conn: asyncpg.Connection, event_id: uuid.UUID, reason: Ca
 
 
 async def complete_finished_events(conn: asyncpg.Connection, now: datetime) -> int:
-    """Published events whose last stop ended by `now` become completed and their
-    unanswered ('sent') invitations expire; returns how many events completed."""
-    return await q.complete_finished(conn, now)
+    """Published events whose last stop ended by `now` become completed, their
+    unanswered ('sent') invitations expire, and everyone who attended finds the
+    others in their Memory Book, all in the caller's transaction; returns how many
+    events completed. Attendance reported later adds its entries then."""
+    completed = await q.complete_finished(conn, now)
+    for event_id in completed:
+        await connections_q.record_meetings(conn, event_id)
+    return len(completed)
