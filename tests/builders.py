@@ -189,3 +189,53 @@ async def make_event(db_conn: asyncpg.Connection, host_user_id: str) -> str:
             "INSERT INTO events (host_id, title) VALUES ($1, 'Picnic') RETURNING id", host_id
         )
     )
+
+
+# ── After the event: events happening now ──
+
+
+async def move_event(
+    db: asyncpg.Connection, event_id: str, start_hours: float, length_hours: float = 2
+) -> None:
+    """Shift the event's stops, in order and back to back, each `length_hours`
+    long, so the first starts `start_hours` from now (negative: it has started)."""
+    first = datetime.now(UTC) + timedelta(hours=start_hours)
+    length = timedelta(hours=length_hours)
+    await db.execute(
+        """
+        UPDATE event_itinerary_stops s
+        SET start_time = $2::timestamptz + (s."order" - 1) * $3::interval,
+            end_time = $2::timestamptz + s."order" * $3::interval
+        WHERE s.event_id = $1
+        """,
+        uuid.UUID(event_id),
+        first,
+        length,
+    )
+    await db.execute(
+        "UPDATE events e SET starts_at = t.starts_at, ends_at = t.ends_at FROM ("
+        "  SELECT min(start_time) AS starts_at, max(end_time) AS ends_at"
+        "  FROM event_itinerary_stops WHERE event_id = $1) t WHERE e.id = $1",
+        uuid.UUID(event_id),
+    )
+
+
+async def happening(
+    kit: Kit,
+    host: Person,
+    *guests: Person,
+    start_hours: float = -0.25,
+    length_hours: float = 2,
+    stops: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A published event whose first stop starts `start_hours` from now (by default
+    it began a quarter of an hour ago), each guest a confirmed invitee. Its stops are
+    at the kit's location (40.73, -74) unless `stops` says otherwise."""
+    body: dict[str, Any] = {"max_attendees": max(2, len(guests) + 1)}
+    if stops is not None:
+        body["stops"] = stops
+    event = await kit.published(host, **body)
+    await move_event(kit.db, event["id"], start_hours, length_hours)
+    for guest in guests:
+        await kit.invite(event, guest, "confirmed")
+    return event
