@@ -14,6 +14,7 @@ from gateway.plugin import RealtimePlugin
 from gateway.routes import ws_gateway
 from server.accounts.routes import MeController
 from server.admin.routes import AdminController
+from server.attendance.routes import AttendanceController
 from server.auth.middleware import BearerAuthMiddleware
 from server.auth.routes import AuthController
 from server.boards.routes import BoardController
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HostController,
             EventController,
             InvitationController,
+            AttendanceController,
             StripeWebhookController,
             InterestsController,
             LocationsController,

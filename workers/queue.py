@@ -12,6 +12,7 @@ from pgqueuer.models import Schedule
 from jobs import contract
 from server.payments.gateway import StripeGateway
 from server.settings import Settings
+from workers.after_event import AfterEventJobs
 from workers.embedders import Embedder, build_embedder
 from workers.embeddings import Embeddings
 from workers.events import cancel_underfilled_events, complete_events
@@ -44,6 +45,7 @@ def build_queue(
     payments = PaymentJobs(pool, gateway, settings)
     embeddings = Embeddings(pool, embedder, settings)
     matcher = Matcher(pool, embeddings, settings)
+    after_event = AfterEventJobs(pool, settings)
     cutoff = dt.timedelta(hours=settings.min_attendees_cutoff_hours)
     expiring_notice = dt.timedelta(hours=settings.invitation_expiring_notice_hours)
 
@@ -51,6 +53,7 @@ def build_queue(
     pgq.entrypoint(contract.MATCH_EVENT)(matcher.match_event)
     pgq.entrypoint(contract.REFUND_PAYMENT)(payments.refund_payment)
     pgq.entrypoint(contract.RECONCILE_PAYMENT)(payments.reconcile_payment)
+    pgq.entrypoint(contract.REFRESH_MEMBER_METRICS)(after_event.refresh_member_metrics)
 
     @pgq.schedule(contract.PAYMENTS_SWEEP, "* * * * *")
     async def _payments(_: Schedule) -> None:
@@ -77,6 +80,10 @@ def build_queue(
     async def _lifecycle(_: Schedule) -> None:
         await complete_events(pool)
         await cancel_underfilled_events(pool, cutoff)
+
+    @pgq.schedule(contract.CLOSE_ATTENDANCE, "*/5 * * * *")
+    async def _close_attendance(_: Schedule) -> None:
+        await after_event.close_attendance()
 
     @pgq.schedule(contract.NOTIFICATION_REMINDERS, "*/5 * * * *")
     async def _reminders(_: Schedule) -> None:

@@ -18,7 +18,12 @@ import msgspec
 from db.queries import attendance as attendance_q
 from db.queries import invitations as q
 from db.queries import payments as payments_q
-from jobs.contract import enqueue_match_event, enqueue_reconcile, enqueue_user_vectors_changed
+from jobs.contract import (
+    enqueue_match_event,
+    enqueue_member_metrics,
+    enqueue_reconcile,
+    enqueue_user_vectors_changed,
+)
 from server.errors import ApiError
 from server.invitations.schemas import AcceptResult, EventSummary, Invitation, MyEvent
 from server.pagination import Page, PageParams, decode_cursor, make_page
@@ -233,9 +238,9 @@ async def cancel(
             late = event.starts_at - now < dt.timedelta(hours=settings.late_cancellation_hours)
             if status == "confirmed" and late:
                 await attendance_q.record(
-                    conn, event.id, invitation.profile_id, "cancelled_late", None
+                    conn, event.id, invitation.profile_id, "cancelled_late", "cancellation", None
                 )
-                await attendance_q.refresh_reliability(conn, invitation.profile_id)
+                await enqueue_member_metrics(conn, [user_id])
             await enqueue_match_event(conn, event.id)
     return await _view(conn, user_id, invitation_id)
 

@@ -1,0 +1,1 @@
+"""After the event begins: check-in, attendance reports, the close of attendance."""
