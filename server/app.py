@@ -22,6 +22,7 @@ from server.conversations.routes import ConversationController
 from server.deps import provide_settings
 from server.errors import exception_handlers
 from server.events.routes import EventController
+from server.feedback.routes import FeedbackController
 from server.health.routes import health, ready
 from server.hosts.routes import HostController
 from server.interests.routes import InterestsController
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             EventController,
             InvitationController,
             AttendanceController,
+            FeedbackController,
             StripeWebhookController,
             InterestsController,
             LocationsController,

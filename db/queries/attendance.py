@@ -284,3 +284,21 @@ async def visible_invitee(
         profile_id,
     )
     return found
+
+
+async def visible_attendee(
+    conn: asyncpg.Connection, viewer_id: uuid.UUID, event_id: uuid.UUID, profile_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The user id of a profile that attended the event, when the viewer may see
+    them (no block either way, an active account); None otherwise."""
+    user_id: uuid.UUID | None = await conn.fetchval(
+        """
+        SELECT sp.user_id FROM attendance a JOIN social_profiles sp ON sp.id = a.profile_id
+        WHERE a.event_id = $2 AND a.profile_id = $3 AND a.status = 'attended'
+          AND user_visible_to($1, sp.user_id)
+        """,
+        viewer_id,
+        event_id,
+        profile_id,
+    )
+    return user_id

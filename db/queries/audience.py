@@ -156,14 +156,14 @@ async def invitations_expiring(
 
 
 async def events_completed_since(conn: asyncpg.Connection, since: datetime) -> list[asyncpg.Record]:
-    """Events completed at or after `since`, with their confirmed users:
+    """Events completed at or after `since`, with the users who attended them:
     (event_id, title, user_ids)."""
     rows: list[asyncpg.Record] = await conn.fetch(
         """
         SELECT e.id AS event_id, e.title, array_agg(sp.user_id) AS user_ids
         FROM events e
-        JOIN invitations i ON i.event_id = e.id AND i.status = 'confirmed'
-        JOIN social_profiles sp ON sp.id = i.profile_id
+        JOIN attendance a ON a.event_id = e.id AND a.status = 'attended'
+        JOIN social_profiles sp ON sp.id = a.profile_id
         WHERE e.status = 'completed' AND e.completed_at >= $1
         GROUP BY e.id
         """,

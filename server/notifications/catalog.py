@@ -132,7 +132,8 @@ CATALOG: Mapping[Kind, KindSpec] = {
     "kudos_received": KindSpec(
         category="kudos",
         title=lambda d: "You got kudos",
-        body=lambda d: f"{d['giver_name']} gave you kudos after {d['event_title']}.",
+        # Never who gave it: kudos are anonymous (docs/API_NOTES.md).
+        body=lambda d: f"Someone you met at {d['event_title']} gave you kudos: {d['kudo_label']}.",
     ),
     "rating_prompt": KindSpec(
         category="ratings",

@@ -129,11 +129,19 @@ async def test_invitations_about_to_expire_get_one_notice(kit: Kit, database_url
 async def test_completed_events_ask_attendees_for_a_rating_once(
     kit: Kit, database_url: str
 ) -> None:
-    _, event, confirmed, _ = await event_with_guests(kit)
+    _, event, confirmed, invited = await event_with_guests(kit)
     await kit.db.execute(
         "UPDATE events SET status = 'completed', completed_at = now() WHERE id = $1",
         uuid.UUID(event["id"]),
     )
+    # Only who attended is asked (the prompt leads to POST /v1/events/{id}/rating).
+    for person, status in ((confirmed, "attended"), (invited, "no_show")):
+        await kit.db.execute(
+            "INSERT INTO attendance (event_id, profile_id, status) VALUES ($1, $2, $3)",
+            uuid.UUID(event["id"]),
+            uuid.UUID(person["profile_id"]),
+            status,
+        )
     pool = await create_pool(database_url, min_size=1, max_size=2)
     try:
         now = dt.datetime.now(dt.UTC)

@@ -156,7 +156,7 @@ def test_every_kind_has_copy() -> None:
         "starts_at_local": "Sat 7:30 PM",
         "author_name": "Cy",
         "sender_name": "Bo",
-        "giver_name": "Di",
+        "kudo_label": "great listener",
         "preview": "hello",
         "refund": True,
     }
