@@ -18,6 +18,7 @@ from server.attendance.routes import AttendanceController
 from server.auth.middleware import BearerAuthMiddleware
 from server.auth.routes import AuthController
 from server.boards.routes import BoardController
+from server.connections.routes import ConnectionsController
 from server.conversations.routes import ConversationController
 from server.deps import provide_settings
 from server.errors import exception_handlers
@@ -39,6 +40,7 @@ from server.profiles.routes import SocialProfileController
 from server.request_context import RequestContextMiddleware, finish_request
 from server.safety.routes import SafetyController
 from server.settings import Settings, load_settings
+from server.social.routes import SocialController
 from server.storage.plugin import StoragePlugin
 from server.support.routes import SupportController
 from server.waitlist.routes import join_waitlist
@@ -90,6 +92,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             InvitationController,
             AttendanceController,
             FeedbackController,
+            ConnectionsController,
+            SocialController,
             StripeWebhookController,
             InterestsController,
             LocationsController,

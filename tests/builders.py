@@ -239,3 +239,21 @@ async def happening(
     for guest in guests:
         await kit.invite(event, guest, "confirmed")
     return event
+
+
+async def met(kit: Kit, host: Person, *people: Person) -> dict[str, Any]:
+    """The people attended one event of `host` together (checked in), and it has
+    completed: each finds the others in their Memory Book."""
+    from server.events.lifecycle import complete_finished_events
+
+    event = await happening(kit, host, *people)
+    for person in people:
+        await kit.db.execute(
+            "INSERT INTO attendance (event_id, profile_id, status, source) "
+            "VALUES ($1, $2, 'attended', 'check_in')",
+            uuid.UUID(event["id"]),
+            uuid.UUID(person["profile_id"]),
+        )
+    await move_event(kit.db, event["id"], start_hours=-3)
+    assert await complete_finished_events(kit.db, datetime.now(UTC)) >= 1
+    return event

@@ -86,11 +86,18 @@ async def list_profile_photos(
 async def delete_profile_photo(
     conn: asyncpg.Connection, profile_id: uuid.UUID, photo_id: uuid.UUID
 ) -> asyncpg.Record | None:
-    """Delete one of the profile's photos; its keys, or None when it is not theirs."""
+    """Delete one of the profile's photos; the keys of its files to delete, or None
+    when it is not theirs. A file a Memory Book snapshot shows is kept (its key
+    comes back NULL): the people met then keep the face they saw."""
     row: asyncpg.Record | None = await conn.fetchrow(
         """
-        DELETE FROM profile_photos WHERE id = $1 AND profile_id = $2
-        RETURNING image_url, thumbnail_url
+        DELETE FROM profile_photos p WHERE p.id = $1 AND p.profile_id = $2
+        RETURNING CASE WHEN EXISTS (
+                   SELECT 1 FROM connections c
+                   WHERE c.connected_profile_id = p.profile_id
+                     AND c.connected_profile_snapshot_face_card_url = p.image_url)
+               THEN NULL ELSE p.image_url END AS image_url,
+               p.thumbnail_url
         """,
         photo_id,
         profile_id,

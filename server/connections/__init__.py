@@ -1,0 +1,1 @@
+"""The Memory Book: the people I met, and what only I note about them."""

@@ -1,0 +1,1 @@
+"""Social links, shown on a host page or shared silently with people met."""
