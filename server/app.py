@@ -24,6 +24,7 @@ from server.deps import provide_settings
 from server.errors import exception_handlers
 from server.events.routes import EventController
 from server.feedback.routes import FeedbackController
+from server.gallery.routes import gallery_router
 from server.health.routes import health, ready
 from server.hosts.routes import HostController
 from server.interests.routes import InterestsController
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             join_waitlist,
             MeController,
             photo_router(settings),
+            gallery_router(settings),
             AdminController,
             SocialProfileController,
             HostController,

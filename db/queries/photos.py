@@ -207,16 +207,23 @@ async def list_host_photos(
 
 
 async def photo_keys_of_user(conn: asyncpg.Connection, user_id: uuid.UUID) -> list[str]:
-    """Every stored key of the user's profile and host photos."""
+    """Every stored key of the files that go with the user's account."""
     keys: list[str] = await conn.fetchval(
         """
-        SELECT coalesce(array_agg(k), '{}') FROM (
+        SELECT coalesce(array_agg(DISTINCT k), '{}') FROM (
             SELECT unnest(ARRAY[p.image_url, p.thumbnail_url]) AS k
             FROM profile_photos p JOIN social_profiles sp ON sp.id = p.profile_id
             WHERE sp.user_id = $1
             UNION ALL
             SELECT hp.image_url FROM host_photos hp JOIN host_profiles h ON h.id = hp.host_id
             WHERE h.user_id = $1
+            UNION ALL
+            -- Gallery photos they uploaded, and every photo of the events they host
+            -- (those events go with the host's account).
+            SELECT unnest(ARRAY[ep.image_url, ep.thumbnail_url]) FROM event_photos ep
+            WHERE ep.uploader_user_id = $1
+               OR ep.event_id IN (SELECT e.id FROM events e JOIN host_profiles h
+                                  ON h.id = e.host_id WHERE h.user_id = $1)
         ) keys WHERE k IS NOT NULL
         """,
         user_id,

@@ -34,7 +34,7 @@ UPLOAD_422 = (
 )
 
 
-def _max_photo_bytes(state: State) -> int:
+def max_photo_bytes(state: State) -> int:
     settings: Settings = state.settings
     return settings.max_photo_bytes
 
@@ -42,7 +42,7 @@ def _max_photo_bytes(state: State) -> int:
 def _photo_too_large(
     request: Request[Any, Any, Any], _: RequestEntityTooLarge
 ) -> Response[Problem]:
-    error = too_large(_max_photo_bytes(request.app.state))
+    error = too_large(max_photo_bytes(request.app.state))
     return problem_response(error.status, error.code, error.detail)
 
 
@@ -63,7 +63,7 @@ UPLOAD_ERRORS: ExceptionHandlersMap = {
 }
 
 
-async def _read(upload: UploadFile, max_bytes: int) -> bytes:
+async def read_upload(upload: UploadFile, max_bytes: int) -> bytes:
     try:
         # One byte past the limit is enough to know it is too large.
         return await upload.read(max_bytes + 1)
@@ -102,8 +102,8 @@ class ProfilePhotoController(Controller):
         storage: FileStorage,
         state: State,
     ) -> ProfilePhoto:
-        max_bytes = _max_photo_bytes(state)
-        content = await _read(data.file, max_bytes)
+        max_bytes = max_photo_bytes(state)
+        content = await read_upload(data.file, max_bytes)
         return await service.add_profile_photo(
             conn,
             storage,
@@ -176,8 +176,8 @@ class HostPhotoController(Controller):
         storage: FileStorage,
         state: State,
     ) -> HostPhoto:
-        max_bytes = _max_photo_bytes(state)
-        content = await _read(data.file, max_bytes)
+        max_bytes = max_photo_bytes(state)
+        content = await read_upload(data.file, max_bytes)
         return await service.add_host_photo(
             conn,
             storage,

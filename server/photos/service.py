@@ -44,12 +44,12 @@ def _too_many(limit: int) -> ApiError:
     return ApiError(409, "too_many_photos", f"You can keep at most {limit} photos")
 
 
-async def _process(data: bytes, max_bytes: int) -> ProcessedImage:
+async def process_upload(data: bytes, max_bytes: int) -> ProcessedImage:
     check_size(len(data), max_bytes)  # cheap refusals before the thread hop
     return await anyio.to_thread.run_sync(process_image, data, max_bytes)
 
 
-async def _store(storage: Storage, files: list[tuple[str, bytes, str]]) -> list[str]:
+async def store_files(storage: Storage, files: list[tuple[str, bytes, str]]) -> list[str]:
     """Save every file; on failure remove those already saved and re-raise."""
     saved: list[str] = []
     try:
@@ -99,10 +99,10 @@ async def add_profile_photo(
     profile_id = await require_profile_id(conn, user_id)
     if await q.count_profile_photos(conn, profile_id) >= MAX_PROFILE_PHOTOS:
         raise _too_many(MAX_PROFILE_PHOTOS)
-    image = await _process(data, max_bytes)
+    image = await process_upload(data, max_bytes)
     image_key = new_key("photos", image.extension)
     thumbnail_key = new_key("photos", image.extension)
-    saved = await _store(
+    saved = await store_files(
         storage,
         [
             (image_key, image.data, image.content_type),
@@ -172,10 +172,10 @@ async def add_host_photo(
     if await q.count_host_photos(conn, host_id) >= MAX_HOST_PHOTOS:
         raise _too_many(MAX_HOST_PHOTOS)
     caption = caption.strip() if caption else None
-    image = await _process(data, max_bytes)
+    image = await process_upload(data, max_bytes)
     # host_photos has no thumbnail column: only the cleaned image is kept.
     image_key = new_key("host-photos", image.extension)
-    saved = await _store(storage, [(image_key, image.data, image.content_type)])
+    saved = await store_files(storage, [(image_key, image.data, image.content_type)])
     try:
         async with conn.transaction():
             if await q.lock_host_photo_count(conn, host_id) >= MAX_HOST_PHOTOS:

@@ -1,0 +1,1 @@
+"""The event gallery: photos shared by the host and the people who came."""
