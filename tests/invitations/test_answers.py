@@ -13,6 +13,7 @@ from fakes.stripe import FakeStripe
 from helpers import bearer
 from invitations.steps import accept, deliver, paid_event, status_of
 
+from db.queries.metrics import refresh_member_metrics
 from jobs.contract import MATCH_EVENT, REFUND_PAYMENT, USER_VECTORS_CHANGED
 from server.payments import service as payments_service
 from workers.payments import PaymentJobs
@@ -81,6 +82,12 @@ async def test_cancelling_late_counts_against_reliability(
         assert (r.status_code, r.json()["status"]) == (200, "cancelled")
     records = await db_conn.fetch("SELECT event_id, status FROM attendance")
     assert [(str(r["event_id"]), r["status"]) for r in records] == [(soon["id"], "cancelled_late")]
+    # The cancel queued the guest's metrics recompute; what that job computes:
+    queued = await db_conn.fetchval(
+        "SELECT count(*) FROM pgqueuer WHERE entrypoint = 'refresh_member_metrics'"
+    )
+    assert queued == 1
+    await refresh_member_metrics(db_conn, uuid.UUID(guest["user_id"]))
     rating = await db_conn.fetchval(
         "SELECT absentee_rating FROM user_internal_metrics WHERE user_id = $1",
         uuid.UUID(guest["user_id"]),
