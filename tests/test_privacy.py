@@ -18,6 +18,8 @@ import asyncpg
 from helpers import bearer
 from litestar.testing import AsyncTestClient
 
+from db.queries.connections import record_meetings
+
 Client = AsyncTestClient[Any]
 
 SECRETS = {
@@ -35,6 +37,8 @@ SECRETS = {
     "push_token": "ExponentPushToken[PRIVATEtoken789]",
     "private_link": "https://example.com/private-profile-link",
     "private_location": "12 Secret Garden Lane",
+    "private_notes": "Owes me a coffee, SECRET-NOTE-42",
+    "check_in_latitude": 40.7301234,
 }
 
 
@@ -117,6 +121,49 @@ async def make_subject(client: Client, sign_in: Any, db_conn: asyncpg.Connection
     }
 
 
+async def meet(
+    db_conn: asyncpg.Connection, sign_in: Any, subject: dict[str, Any], observer_profile_id: str
+) -> str:
+    """The subject and the observer attended an event together (the subject checked
+    in at a private position); the subject's Memory Book entry about the observer
+    carries private notes and a wish. Returns the event id."""
+    host = await sign_in()
+    host_id = await db_conn.fetchval(
+        "INSERT INTO host_profiles (user_id, host_name) VALUES ($1, 'Third') RETURNING id",
+        uuid.UUID(host["user_id"]),
+    )
+    event_id = await db_conn.fetchval(
+        "INSERT INTO events (host_id, title, status, starts_at, ends_at, completed_at) "
+        "VALUES ($1, 'Met', 'completed', now() - interval '3 hours', now() - interval '1 hour', "
+        "now()) RETURNING id",
+        host_id,
+    )
+    for profile_id, latitude in (
+        (subject["profile_id"], SECRETS["check_in_latitude"]),
+        (observer_profile_id, 40.73),
+    ):
+        await db_conn.execute(
+            "INSERT INTO invitations (event_id, profile_id, status) VALUES ($1, $2, 'confirmed')",
+            event_id,
+            uuid.UUID(profile_id),
+        )
+        await db_conn.execute(
+            "INSERT INTO attendance (event_id, profile_id, status, source, check_in_latitude, "
+            "check_in_longitude) VALUES ($1, $2, 'attended', 'check_in', $3, -74)",
+            event_id,
+            uuid.UUID(profile_id),
+            latitude,
+        )
+    await record_meetings(db_conn, event_id)
+    await db_conn.execute(
+        "UPDATE connections SET private_notes = $2, wants_to_connect_again = true "
+        "WHERE user_profile_id = $1",
+        uuid.UUID(subject["profile_id"]),
+        SECRETS["private_notes"],
+    )
+    return str(event_id)
+
+
 def leaks(text: str, subject: dict[str, Any]) -> list[str]:
     values = [str(v) for v in SECRETS.values()]
     values += [subject["phone"], subject["phone"].removeprefix("+1"), subject["user_id"]]
@@ -130,6 +177,7 @@ def fill(path: str, subject: dict[str, Any]) -> str:
         "location_id": subject["location_id"],
         "user_id": subject["user_id"],
         "token": SECRETS["push_token"],
+        "event_id": subject.get("event_id", str(uuid.uuid4())),
     }
     return re.sub(r"\{(\w+)\}", lambda m: ids.get(m.group(1), str(uuid.uuid4())), path)
 
@@ -139,11 +187,12 @@ async def test_nobody_sees_anothers_private_data(
 ) -> None:
     subject = await make_subject(client, sign_in, db_conn)
     observer = await sign_in()
-    await client.put(
+    observer_profile = await client.put(
         "/v1/me/social-profile",
         headers=bearer(observer),
         json={"gender": "Man", "interested_in": ["Woman"]},
     )
+    subject["event_id"] = await meet(db_conn, sign_in, subject, observer_profile.json()["id"])
     paths = (await client.get("/schema/openapi.json")).json()["paths"]
     responses: dict[str, str] = {}
     for path, operations in paths.items():
@@ -170,8 +219,13 @@ async def test_nobody_sees_anothers_private_data(
         assert r.status_code < 500, (method, url, r.text)
         responses[f"{method} {url}"] = r.text
 
+    # The observer is in the subject's Memory Book and the subject in theirs: the
+    # observer sees their own entry (no wish of theirs), never the subject's.
+    assert subject["profile_id"] in responses["GET /v1/me/connections"]
     found = {route: leaks(text, subject) for route, text in responses.items()}
     assert {route: values for route, values in found.items() if values} == {}
+    wished = [route for route, text in responses.items() if '"wants_to_connect_again":true' in text]
+    assert wished == []
     assert len(responses) > 15  # every GET route was tried
 
 
@@ -183,7 +237,18 @@ async def test_the_subject_sees_their_own_private_data(
     me = (await client.get("/v1/me", headers=bearer(subject))).text
     for key in ("email", "last_name", "birth_date", "home_latitude"):
         assert str(SECRETS[key]) in me
+    observer = await sign_in()
+    observer_profile = await client.put(
+        "/v1/me/social-profile",
+        headers=bearer(observer),
+        json={"gender": "Man", "interested_in": ["Woman"]},
+    )
+    await meet(db_conn, sign_in, subject, observer_profile.json()["id"])
+    book = (await client.get("/v1/me/connections", headers=bearer(subject))).text
+    assert SECRETS["private_notes"] in book and '"wants_to_connect_again":true' in book
     export = (await client.get("/v1/me/export", headers=bearer(subject))).text
+    assert SECRETS["private_notes"] in export
+    assert str(SECRETS["check_in_latitude"]) in export
     assert SECRETS["push_token"] in export
     assert SECRETS["private_link"] in export
     # Internal scores, vectors and provider ids stay internal even for their owner.
