@@ -26,13 +26,17 @@ _SECTIONS: dict[str, str] = {
     f"ON i.id = pi.interest_id WHERE pi.profile_id = {_MY_PROFILE}",
     "invitations": "SELECT id, event_id, status, decline_reason, match_reason, created_at, "
     f"updated_at FROM invitations WHERE profile_id = {_MY_PROFILE}",
-    "attendance": "SELECT event_id, status, check_in_latitude, check_in_longitude, created_at "
+    "attendance": "SELECT event_id, status, source, check_in_latitude, check_in_longitude, "
+    "check_in_accuracy_meters, check_in_stop_id, created_at, updated_at "
     f"FROM attendance WHERE profile_id = {_MY_PROFILE}",
     "ratings_given": f"SELECT * FROM ratings WHERE rater_profile_id = {_MY_PROFILE}",
     "kudos_given": "SELECT event_id, receiver_profile_id, kudo, created_at FROM attendee_kudos "
     f"WHERE giver_profile_id = {_MY_PROFILE}",
-    "kudos_received": "SELECT event_id, kudo, created_at FROM attendee_kudos "
-    f"WHERE receiver_profile_id = {_MY_PROFILE}",
+    "check_in_attempts": "SELECT event_id, attempts, nearest_meters, last_attempt_at "
+    f"FROM check_in_attempts WHERE profile_id = {_MY_PROFILE}",
+    # Counts only: who gave which kudo is the givers' to keep (API_NOTES).
+    "kudos_received": "SELECT kudo, count(*) AS count FROM attendee_kudos "
+    f"WHERE receiver_profile_id = {_MY_PROFILE} GROUP BY kudo ORDER BY kudo",
     "event_posts": "SELECT id, event_id, content, created_at FROM event_posts WHERE user_id = $1",
     "messages_sent": "SELECT id, conversation_id, content, created_at FROM messages "
     f"WHERE sender_profile_id = {_MY_PROFILE}",
@@ -40,7 +44,11 @@ _SECTIONS: dict[str, str] = {
     "social_links": "SELECT * FROM user_social_links WHERE user_id = $1",
     "social_links_shared": "SELECT receiver_profile_id, social_link_id, created_at "
     f"FROM social_connections WHERE sharer_profile_id = {_MY_PROFILE}",
-    "event_photos": "SELECT id, event_id, image_url, status, created_at FROM event_photos "
+    "social_links_shared_with_me": "SELECT s.sharer_profile_id, l.platform, l.url, s.created_at "
+    "FROM social_connections s JOIN user_social_links l ON l.id = s.social_link_id "
+    f"WHERE s.receiver_profile_id = {_MY_PROFILE}",
+    "event_photos": "SELECT id, event_id, image_url, thumbnail_url, status, created_at "
+    "FROM event_photos "
     "WHERE uploader_user_id = $1",
     "payments": "SELECT id, event_id, amount_in_cents, currency, status, created_at "
     "FROM payments WHERE user_id = $1",

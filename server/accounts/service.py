@@ -10,8 +10,10 @@ import asyncpg
 import msgspec
 
 from db.queries import export as export_q
+from db.queries import feedback as feedback_q
 from db.queries import photos as photos_q
 from db.queries import users as q
+from jobs.contract import enqueue_member_metrics
 from server.accounts.schemas import Me, MePatch, OwnUser, Role
 from server.errors import ApiError
 from server.photos.service import delete_stored_files
@@ -89,8 +91,13 @@ async def update_me(
 async def delete_me(conn: asyncpg.Connection, storage: Storage, user_id: uuid.UUID) -> None:
     async with conn.transaction():
         keys = await photos_q.photo_keys_of_user(conn, user_id)
+        # Their ratings and the kudos they gave go with them: averages and scores follow.
+        rated_hosts = await feedback_q.rated_hosts_of_user(conn, user_id)
+        kudos_receivers = await feedback_q.kudos_receivers_of_user(conn, user_id)
         if not await q.delete_user(conn, user_id):
             raise _not_found()
+        await feedback_q.refresh_host_rating(conn, rated_hosts)
+        await enqueue_member_metrics(conn, kudos_receivers)
     # Files go only once the rows are gone for good.
     await delete_stored_files(storage, keys)
 
