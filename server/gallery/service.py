@@ -112,8 +112,17 @@ async def list_photos(
     return Page(items=[_view(r, storage) for r in items], next_cursor=cursor)
 
 
-def _photo_not_found() -> ApiError:
-    return ApiError(404, "not_found", "No such photo in this gallery")
+async def _seen_photo(
+    conn: asyncpg.Connection, user_id: uuid.UUID, event_id: uuid.UUID, photo_id: uuid.UUID
+) -> tuple[bool, q.GalleryPhotoRow]:
+    """Whether the caller hosts the event, and the photo if they see it (locked);
+    404 when they don't."""
+    facts = await _member(conn, user_id, event_id, dt.datetime.now(dt.UTC))
+    is_host = facts.viewer_role == "host"
+    row = await q.photo(conn, user_id, is_host, event_id, photo_id)
+    if row is None:
+        raise ApiError(404, "not_found", "No such photo in this gallery")
+    return is_host, row
 
 
 async def moderate(
@@ -125,16 +134,11 @@ async def moderate(
     data: GalleryPhotoPatch,
 ) -> GalleryPhoto:
     async with conn.transaction():
-        facts = await _member(conn, user_id, event_id, dt.datetime.now(dt.UTC))
-        is_host = facts.viewer_role == "host"
-        row = await q.photo(conn, user_id, is_host, event_id, photo_id)
-        if row is None:
-            raise _photo_not_found()
+        is_host, _ = await _seen_photo(conn, user_id, event_id, photo_id)
         if not is_host:
             raise ApiError(403, "forbidden", "Only the host hides or shows gallery photos")
         await q.set_status(conn, photo_id, data.status)
-        row = await q.photo(conn, user_id, is_host, event_id, photo_id)
-    assert row is not None
+        _, row = await _seen_photo(conn, user_id, event_id, photo_id)
     return _view(row, storage)
 
 
@@ -146,11 +150,7 @@ async def delete(
     photo_id: uuid.UUID,
 ) -> None:
     async with conn.transaction():
-        facts = await _member(conn, user_id, event_id, dt.datetime.now(dt.UTC))
-        is_host = facts.viewer_role == "host"
-        row = await q.photo(conn, user_id, is_host, event_id, photo_id)
-        if row is None:
-            raise _photo_not_found()
+        is_host, row = await _seen_photo(conn, user_id, event_id, photo_id)
         if not (is_host or row.uploader_user_id == user_id):
             raise ApiError(403, "forbidden", "Only its uploader or the host deletes a photo")
         await q.delete_photo(conn, photo_id)
