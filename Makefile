@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: lock lock-upgrade run test lint bench-rest bench-matching bench-push bench-fanout migrate worker demo
+.PHONY: lock lock-upgrade run test lint bench-rest bench-matching bench-push bench-fanout bench-after-event migrate worker demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,9 @@ bench-matching: $(VENV)/.installed
 
 bench-push: $(VENV)/.installed
 	$(BIN)/python bench/push.py $(BENCH_ARGS)
+
+bench-after-event: $(VENV)/.installed
+	$(BIN)/python bench/after_event.py $(BENCH_ARGS)
 
 bench-fanout: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev,bench]'

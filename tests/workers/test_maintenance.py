@@ -74,6 +74,7 @@ async def test_web_process_runs_the_queue_when_alone(
             "payments_sweep",
             "notification_reminders",
             "push_receipts",
+            "close_attendance",
         }
         for _ in range(50):
             rows = await db_conn.fetch("SELECT entrypoint FROM pgqueuer_schedules")
