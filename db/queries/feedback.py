@@ -54,6 +54,12 @@ async def insert_rating(
     return one(RatingRow, row)
 
 
+async def lock_host(conn: asyncpg.Connection, host_id: uuid.UUID) -> None:
+    """Ratings of one host take turns: each average is computed after the others
+    committed (its statement's snapshot is taken after the lock is granted)."""
+    await conn.execute("SELECT 1 FROM host_profiles WHERE id = $1 FOR UPDATE", host_id)
+
+
 async def refresh_host_rating(conn: asyncpg.Connection, host_ids: list[uuid.UUID]) -> None:
     """host_profiles.average_rating from the hosts' ratings (NULL without any)."""
     await conn.execute(

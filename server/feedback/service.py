@@ -62,6 +62,7 @@ async def rate(
         facts = await after_event(conn, user_id, event_id)
         profile_id = require_attended(facts)
         _check_window(facts, settings, now)
+        await q.lock_host(conn, facts.host_id)
         row = await q.insert_rating(
             conn,
             event_id,

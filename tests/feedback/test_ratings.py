@@ -78,3 +78,22 @@ async def test_the_host_page_shows_the_averages(kit: Kit) -> None:
         "SELECT average_rating FROM host_profiles WHERE id = $1::uuid", host["host_id"]
     )
     assert stored == 3.5
+
+
+async def test_concurrent_ratings_of_one_host_all_count_in_its_average(kit: Kit) -> None:
+    host = await kit.host()
+    people = [await kit.person(f"P{n}") for n in range(4)]
+    event = await happening(kit, host, *people)
+    for person in people:
+        await check_in(kit.client, person, event)
+    answers = await gather(
+        *(
+            rate(kit, p, event, host_rating_value=s)
+            for p, s in zip(people, (1, 2, 4, 5), strict=True)
+        )
+    )
+    assert [a.status_code for a in answers] == [201] * 4
+    stored = await kit.db.fetchval(
+        "SELECT average_rating FROM host_profiles WHERE id = $1::uuid", host["host_id"]
+    )
+    assert stored == 3
