@@ -78,6 +78,7 @@ async def public_page(
         """
         SELECT h.id, h.host_type, h.host_name, h.host_bio, h.created_at,
                sp.id AS profile_id,
+               CASE WHEN h.host_type = 'community' THEN h.location_id END AS location_id,
                CASE WHEN h.host_type = 'community' THEN (
                    SELECT jsonb_build_object(
                        'id', l.id, 'name', l.name, 'address', l.address,
@@ -89,20 +90,20 @@ async def public_page(
                 WHERE r.rated_host_id = h.id) AS average_rating,
                (SELECT count(*) FROM ratings r WHERE r.rated_host_id = h.id) AS rating_count,
                coalesce((
-                   SELECT jsonb_agg(e ORDER BY e.ended_at DESC NULLS LAST)
+                   SELECT jsonb_agg(e ORDER BY e.ends_at DESC NULLS LAST)
                    FROM (
-                       SELECT ev.id, ev.title, t.started_at, t.ended_at,
+                       SELECT ev.id, ev.title, t.starts_at, t.ends_at,
                               (SELECT avg(r.event_rating_value)::float8 FROM ratings r
                                WHERE r.event_id = ev.id) AS average_event_rating,
                               (SELECT count(*) FROM ratings r
                                WHERE r.event_id = ev.id) AS rating_count
                        FROM events ev
                        CROSS JOIN LATERAL (
-                           SELECT min(s.start_time) AS started_at, max(s.end_time) AS ended_at
+                           SELECT min(s.start_time) AS starts_at, max(s.end_time) AS ends_at
                            FROM event_itinerary_stops s WHERE s.event_id = ev.id
                        ) t
                        WHERE ev.host_id = h.id AND ev.status = 'completed'
-                       ORDER BY t.ended_at DESC NULLS LAST
+                       ORDER BY t.ends_at DESC NULLS LAST
                        LIMIT 50
                    ) e
                ), '[]'::jsonb) AS event_history,

@@ -31,6 +31,7 @@ EVENT_SUMMARY = """
         'starts_at', e.starts_at, 'ends_at', e.ends_at,
         'confirmation_fee', e.confirmation_fee,
         'estimated_event_cost', e.estimated_event_cost, 'price_level', e.price_level,
+        'host_id', hp.id,
         'host', jsonb_build_object('id', hp.id, 'host_name', hp.host_name)
     )"""
 

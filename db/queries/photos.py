@@ -14,7 +14,7 @@ import asyncpg
 
 # ── Profile photos ──────────────────────────────────────────────────────────
 
-PROFILE_PHOTO_COLUMNS = "id, image_url, thumbnail_url, is_in_app_photo, created_at"
+PROFILE_PHOTO_COLUMNS = "id, profile_id, image_url, thumbnail_url, is_in_app_photo, created_at"
 
 
 async def lock_profile_photo_count(conn: asyncpg.Connection, profile_id: uuid.UUID) -> int:
@@ -131,7 +131,7 @@ async def profile_photo_summary(
 
 # ── Host photos ─────────────────────────────────────────────────────────────
 
-HOST_PHOTO_COLUMNS = "id, image_url, photo_type, caption, created_at"
+HOST_PHOTO_COLUMNS = "id, host_id, image_url, photo_type, caption, created_at"
 
 
 async def lock_host_photo_count(conn: asyncpg.Connection, host_id: uuid.UUID) -> int:
@@ -191,7 +191,7 @@ async def list_host_photos(
     """A host's photos, newest first, if the viewer may see the host (else none)."""
     rows: list[asyncpg.Record] = await conn.fetch(
         """
-        SELECT p.id, p.image_url, p.photo_type, p.caption, p.created_at
+        SELECT p.id, p.host_id, p.image_url, p.photo_type, p.caption, p.created_at
         FROM host_photos p
         JOIN host_profiles h ON h.id = p.host_id
         WHERE p.host_id = $1 AND user_visible_to($2, h.user_id)

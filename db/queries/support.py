@@ -8,8 +8,8 @@ from typing import Any
 import asyncpg
 
 TICKET_COLUMNS = """
-    id, ticket_number, category, body, reply_to_email, status, associated_event_id,
-    associated_payment_id, metadata, created_at, updated_at
+    id, ticket_number, submitter_user_id, category, body, reply_to_email, status,
+    associated_event_id, associated_payment_id, metadata, created_at, updated_at
 """
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+import zoneinfo
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -23,8 +24,18 @@ Attendees = Annotated[int, msgspec.Meta(ge=1, le=100)]
 Age = Annotated[int, msgspec.Meta(ge=18, le=120)]
 Signpost = Annotated[str, msgspec.Meta(max_length=1000)]
 Fee = Annotated[int, msgspec.Meta(ge=0, le=100_000, description="Cents; 0 = free")]
+# Not every name ZoneInfo(name) loads: the system's "localtime" link and
+# tzdata's "Factory" placeholder are no place. The service checks the name
+# (422 `invalid_timezone`); the document lists them.
+TIME_ZONES = frozenset(zoneinfo.available_timezones() - {"localtime", "posixrules", "Factory"})
 TimeZone = Annotated[
-    str, msgspec.Meta(min_length=1, max_length=64, description="IANA name, e.g. America/Chicago")
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=64,
+        description="IANA name, e.g. America/Chicago",
+        extra_json_schema={"enum": sorted(TIME_ZONES)},
+    ),
 ]
 AwareTime = Annotated[datetime, msgspec.Meta(tz=True)]
 StopTitle = Annotated[str, msgspec.Meta(max_length=200)]
@@ -125,6 +136,7 @@ class Event(msgspec.Struct):
     id: uuid.UUID
     status: EventStatus
     viewer_role: ViewerRole
+    host_id: uuid.UUID
     host: HostSummary
     title: str
     description: str | None
@@ -161,6 +173,7 @@ class InvitationCounts(msgspec.Struct):
 
 class HostedEvent(msgspec.Struct):
     id: uuid.UUID
+    host_id: uuid.UUID
     title: str
     status: EventStatus
     timezone: str
@@ -178,6 +191,8 @@ class HostedEvent(msgspec.Struct):
 
 class Invitation(msgspec.Struct):
     id: uuid.UUID
+    event_id: uuid.UUID
+    profile_id: uuid.UUID
     status: InvitationStatus
     decline_reason: str | None
     match_reason: str | None

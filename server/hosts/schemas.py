@@ -42,8 +42,8 @@ class HostSummary(msgspec.Struct, frozen=True):
 class HostEvent(msgspec.Struct):
     id: uuid.UUID
     title: str
-    started_at: datetime | None
-    ended_at: datetime | None
+    starts_at: datetime | None
+    ends_at: datetime | None
     average_event_rating: float | None
     rating_count: int
 
@@ -55,6 +55,7 @@ class PublicSocialLink(msgspec.Struct):
 
 class HostPhoto(msgspec.Struct):
     id: uuid.UUID
+    host_id: uuid.UUID
     image_url: str
     photo_type: str
     caption: str | None
@@ -67,6 +68,8 @@ class HostPage(msgspec.Struct):
     host_name: str
     host_bio: str | None
     profile_id: uuid.UUID | None
+    # A community host's place (null for user hosts), and the place itself.
+    location_id: uuid.UUID | None
     location: Location | None
     average_rating: float | None
     rating_count: int

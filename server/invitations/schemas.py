@@ -25,12 +25,14 @@ class EventSummary(msgspec.Struct, frozen=True):
     confirmation_fee: int
     estimated_event_cost: dict[str, Any] | None
     price_level: int | None
+    host_id: uuid.UUID
     host: HostSummary
 
 
 class Invitation(msgspec.Struct, frozen=True):
     id: uuid.UUID
     event_id: uuid.UUID
+    profile_id: uuid.UUID
     status: InvitationStatus
     decline_reason: DeclineReason | None
     match_reason: str | None

@@ -54,6 +54,7 @@ def _invitation(row: q.UserInvitationRow) -> Invitation:
     return Invitation(
         id=row.id,
         event_id=row.event_id,
+        profile_id=row.profile_id,
         status=row.status,
         decline_reason=row.decline_reason,
         match_reason=row.match_reason,

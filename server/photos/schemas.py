@@ -42,6 +42,7 @@ class HostPhotoUpload(msgspec.Struct, forbid_unknown_fields=True):
 
 class ProfilePhoto(msgspec.Struct):
     id: uuid.UUID
+    profile_id: uuid.UUID
     image_url: str
     thumbnail_url: str | None
     is_in_app_photo: bool

@@ -80,6 +80,7 @@ def _profile_photo(row: asyncpg.Record, storage: Storage) -> ProfilePhoto:
     thumbnail_key = row["thumbnail_url"]
     return ProfilePhoto(
         id=row["id"],
+        profile_id=row["profile_id"],
         image_url=storage.url(row["image_url"]),
         thumbnail_url=storage.url(thumbnail_key) if thumbnail_key else None,
         is_in_app_photo=row["is_in_app_photo"],
@@ -151,6 +152,7 @@ async def delete_profile_photo(
 def _host_photo(row: asyncpg.Record, storage: Storage) -> HostPhoto:
     return HostPhoto(
         id=row["id"],
+        host_id=row["host_id"],
         image_url=storage.url(row["image_url"]),
         photo_type=row["photo_type"],
         caption=row["caption"],

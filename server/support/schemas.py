@@ -47,6 +47,7 @@ class TicketIn(msgspec.Struct, forbid_unknown_fields=True):
 class Ticket(msgspec.Struct):
     id: uuid.UUID
     ticket_number: int
+    submitter_user_id: uuid.UUID | None
     category: TicketCategory
     body: str
     reply_to_email: str | None

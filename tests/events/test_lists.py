@@ -46,6 +46,7 @@ async def test_hosted_events_dashboard(kit: Kit) -> None:
     assert items[1]["invitation_counts"] == dict.fromkeys(ALL_STATUSES, 0)
     assert set(items[2]) == {
         "id",
+        "host_id",
         "title",
         "status",
         "timezone",
@@ -61,6 +62,7 @@ async def test_hosted_events_dashboard(kit: Kit) -> None:
         "invitation_counts",
     }
     assert items[2]["starts_at"] is not None and items[2]["published_at"] is not None
+    assert {e["host_id"] for e in items} == {host["host_id"]}
 
     page = await kit.client.get("/v1/me/hosted-events?limit=2", headers=bearer(host))
     assert [e["id"] for e in page.json()["items"]] == [third["id"], second["id"]]
@@ -107,6 +109,8 @@ async def test_the_hosts_invitation_list(kit: Kit) -> None:
     item = body["items"][1]
     assert set(item) == {
         "id",
+        "event_id",
+        "profile_id",
         "status",
         "decline_reason",
         "match_reason",
@@ -118,7 +122,8 @@ async def test_the_hosts_invitation_list(kit: Kit) -> None:
     }
     assert (item["status"], item["decline_reason"]) == ("declined", "busy")
     assert item["match_reason"] == "You both love long dinners"
-    assert item["profile"]["id"] == guests[2]["profile_id"]
+    assert item["profile"]["id"] == item["profile_id"] == guests[2]["profile_id"]
+    assert {i["event_id"] for i in body["items"]} == {event["id"]}
     assert {"photo_url", "preferred_name", "interests"} <= set(item["profile"])
 
     confirmed = await kit.client.get(f"{url}?status=confirmed", headers=bearer(host))

@@ -115,8 +115,16 @@ async def test_jpeg_upload_strips_gps_and_metadata_and_applies_orientation(
     )
     assert r.status_code == 201, r.text
     body = r.json()
-    assert set(body) == {"id", "image_url", "thumbnail_url", "is_in_app_photo", "created_at"}
+    assert set(body) == {
+        "id",
+        "profile_id",
+        "image_url",
+        "thumbnail_url",
+        "is_in_app_photo",
+        "created_at",
+    }
     assert body["is_in_app_photo"] is True
+    assert body["profile_id"] == str(person["profile_id"])
     assert body["image_url"].startswith(settings.media_base_url + "/media/")
 
     served = await fetch(client, body["image_url"])
@@ -629,7 +637,8 @@ async def test_host_photo_upload_list_and_delete(
     )
     assert r.status_code == 201, r.text
     photo = r.json()
-    assert set(photo) == {"id", "image_url", "photo_type", "caption", "created_at"}
+    assert set(photo) == {"id", "host_id", "image_url", "photo_type", "caption", "created_at"}
+    assert photo["host_id"] == str(host["host_id"])
     assert photo["photo_type"] == "venue"
     assert photo["caption"] == "The back room"
     served = await fetch(client, photo["image_url"])

@@ -67,9 +67,11 @@ async def test_tickets_are_numbered_from_1001(
     assert body["metadata"] == {}
     assert body["associated_event_id"] is None
     assert body["associated_payment_id"] is None
+    assert body["submitter_user_id"] == me["user_id"]
     assert set(body) == {
         "id",
         "ticket_number",
+        "submitter_user_id",
         "category",
         "body",
         "reply_to_email",
@@ -143,14 +145,14 @@ async def test_associated_event_and_payment(
             headers=bearer(me),
             json={"category": "payment_question", "body": "x", "associated_payment_id": payment_id},
         )
-        assert r.status_code == 422
+        assert r.status_code == 404
         assert r.json()["code"] == "unknown_payment"
     r = await client.post(
         "/v1/support-tickets",
         headers=bearer(me),
         json={"category": "other", "body": "x", "associated_event_id": str(uuid.uuid4())},
     )
-    assert r.status_code == 422
+    assert r.status_code == 404
     assert r.json()["code"] == "unknown_event"
     assert await ticket_count(db_conn) == 1
 
