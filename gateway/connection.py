@@ -36,6 +36,7 @@ from realtime.fanout import Delivery, author_of
 from server.auth.tokens import Identity
 from server.errors import ApiError
 from server.messaging import service as messaging
+from server.messaging.checks import Member
 
 logger = structlog.get_logger(__name__)
 
@@ -99,12 +100,12 @@ class SendQueue:
 class ChannelState:
     """Where one subscribed channel stands on this connection."""
 
-    __slots__ = ("again", "channel", "gap_timer", "held", "last", "profile_id", "replaying", "task")
+    __slots__ = ("again", "channel", "gap_timer", "held", "last", "member", "replaying", "task")
 
-    def __init__(self, channel: Channel, profile_id: uuid.UUID) -> None:
+    def __init__(self, channel: Channel, member: Member) -> None:
         self.channel = channel
-        # The caller's social profile on this channel (signs typing/read events).
-        self.profile_id = profile_id
+        # Who the caller is on this channel (signs typing/read events).
+        self.member = member
         self.last = 0
         self.replaying = True
         self.held: dict[int, Delivery] = {}
@@ -433,12 +434,12 @@ class Connection:
                 422, "too_many_channels", f"At most {self.hub.config.max_channels} channels"
             )
         async with self.hub.pool.acquire() as conn:
-            profile_id = await messaging.access(conn, self.user_id, channel)
-        if profile_id is None:
+            member = await messaging.access(conn, self.user_id, channel)
+        if member is None:
             raise ApiError(403, "forbidden", "This channel is not yours to follow")
-        self._own_profiles.add(profile_id)
+        self._own_profiles.add(member.author)
         self.hub.visibility.forget_reader(self.user_id)
-        state = ChannelState(channel, profile_id)
+        state = ChannelState(channel, member)
         old = self.channels.get(name)
         self.channels[name] = state
         if old is not None:
@@ -501,22 +502,26 @@ class Connection:
         if state is None:
             raise ApiError(409, "not_subscribed", "Subscribe to the channel first")
         await self.hub.fanout.ephemeral(
-            name, frames.TypingEvent(channel=name, profile_id=state.profile_id)
+            name,
+            frames.TypingEvent(
+                channel=name,
+                profile_id=state.member.profile_id,
+                host_id=None if state.member.profile_id else state.member.host_id,
+            ),
         )
 
     async def _read(self, frame: frames.Read) -> None:
         channel = self._channel(frame.channel)
         state = self.channels.get(channel.name)
         async with self.hub.pool.acquire() as conn:
-            profile_id = (
-                state.profile_id if state else await messaging.access(conn, self.user_id, channel)
-            )
-            if profile_id is None:
+            member = state.member if state else await messaging.access(conn, self.user_id, channel)
+            if member is None:
                 raise ApiError(403, "forbidden", "This channel is not yours to follow")
             stored = await messaging.mark_read(conn, self.user_id, channel, frame.seq)
+        # Read markers exist only on conversations, whose members all have a profile.
         await self.hub.fanout.ephemeral(
             channel.name,
-            frames.ReadEvent(channel=channel.name, profile_id=profile_id, seq=stored),
+            frames.ReadEvent(channel=channel.name, profile_id=member.author, seq=stored),
         )
 
     async def _reauth(self, frame: frames.Auth) -> None:

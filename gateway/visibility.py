@@ -49,7 +49,7 @@ class Visibility:
         generation = self._generation
         async with self._pool.acquire() as conn:
             if owner is None:
-                owner = await safety_q.profile_owner(conn, author_profile)
+                owner = await safety_q.author_owner(conn, author_profile)
                 if owner is None:
                     return False  # the profile is gone
             visible = await safety_q.user_visible_to(conn, reader, owner)

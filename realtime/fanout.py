@@ -64,8 +64,9 @@ class Listener(Protocol):
 
 
 def author_of(data: msgspec.Struct) -> uuid.UUID | None:
-    """The social profile a post or message comes from."""
-    for field in ("author_profile_id", "sender_profile_id"):
+    """The social profile a post or message comes from (the host profile for a
+    host who has none)."""
+    for field in ("author_profile_id", "sender_profile_id", "author_host_id"):
         value = getattr(data, field, None)
         if isinstance(value, uuid.UUID):
             return value
@@ -92,8 +93,12 @@ class Fanout:
     async def ephemeral(self, channel: str, frame: frames.TypingEvent | frames.ReadEvent) -> None:
         """Deliver a typing or read event: never stored, dropped first under pressure."""
         typing = isinstance(frame, frames.TypingEvent)
+        author = frame.host_id if isinstance(frame, frames.TypingEvent) else None
         delivery = Delivery(
-            frames.encode(frame), author=frame.profile_id, droppable=True, echo=not typing
+            frames.encode(frame),
+            author=frame.profile_id or author,
+            droppable=True,
+            echo=not typing,
         )
         await self._send(channel, delivery)
 

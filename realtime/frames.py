@@ -118,9 +118,11 @@ class Ack(msgspec.Struct, tag="ack", tag_field="type"):
     id: uuid.UUID
 
 
-class TypingEvent(msgspec.Struct, tag="typing", tag_field="type"):
+class TypingEvent(msgspec.Struct, tag="typing", tag_field="type", omit_defaults=True):
     channel: str
-    profile_id: uuid.UUID
+    # The typist's social profile; for a host without one, null and `host_id` set.
+    profile_id: uuid.UUID | None
+    host_id: uuid.UUID | None = None
 
 
 class ReadEvent(msgspec.Struct, tag="read", tag_field="type"):

@@ -74,6 +74,19 @@ class Kit:
         assert r.status_code == 201, r.text
         return {**tokens, "host_id": r.json()["id"]}
 
+    async def community_host(self, name: str = "The Winslow") -> Person:
+        """A host with no social profile (the seed's "Community Host"): `host_id`
+        and its place's `location_id` added."""
+        tokens: Person = await self.sign_in()
+        venue = await self.location(tokens, "Community hall")
+        r = await self.client.put(
+            "/v1/me/host-profile",
+            headers=bearer(tokens),
+            json={"host_name": name, "host_type": "community", "location_id": venue},
+        )
+        assert r.status_code == 201, r.text
+        return {**tokens, "host_id": r.json()["id"], "location_id": venue}
+
     async def location(self, owner: Person, address: str = "243 E 14th St") -> str:
         r = await self.client.post(
             "/v1/locations",

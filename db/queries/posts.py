@@ -16,20 +16,25 @@ import asyncpg
 from db.queries.events import viewer_role_sql
 
 # A post as the API shows it, from a relation `p` shaped like event_posts.
+# The host may have no social profile (a community host): their posts carry
+# the host's id and name instead.
 _POST_COLUMNS = """
     p.id, p.event_id, p.seq, sp.id AS author_profile_id,
     hp.user_id = p.user_id AS author_is_host,
+    CASE WHEN hp.user_id = p.user_id THEN hp.id END AS author_host_id,
+    CASE WHEN hp.user_id = p.user_id THEN hp.host_name END AS author_host_name,
     p.content, p.deleted_at IS NOT NULL AS deleted, p.created_at
 """
 _POST_JOINS = """
-    JOIN social_profiles sp ON sp.user_id = p.user_id
+    LEFT JOIN social_profiles sp ON sp.user_id = p.user_id
     JOIN events e ON e.id = p.event_id
     JOIN host_profiles hp ON hp.id = e.host_id
 """
 # The caller's ($1) standing on the event ($2): see board_member.
 _MEMBER = f"""
     SELECT e.status, {viewer_role_sql("$1")} AS viewer_role,
-           (SELECT me.id FROM social_profiles me WHERE me.user_id = $1) AS profile_id
+           (SELECT me.id FROM social_profiles me WHERE me.user_id = $1) AS profile_id,
+           CASE WHEN hp.user_id = $1 THEN hp.id END AS host_id
     FROM events e JOIN host_profiles hp ON hp.id = e.host_id
     WHERE e.id = $2
 """
@@ -38,8 +43,9 @@ _MEMBER = f"""
 async def board_member(
     conn: asyncpg.Connection, user_id: uuid.UUID, event_id: uuid.UUID
 ) -> asyncpg.Record | None:
-    """The event's status, the caller's role in it (`viewer_role_sql`) and their
-    social profile id; None when there is no such event."""
+    """The event's status, the caller's role in it (`viewer_role_sql`), their
+    social profile id and, if they host it, the host profile id; None when there
+    is no such event."""
     row: asyncpg.Record | None = await conn.fetchrow(_MEMBER, user_id, event_id)
     return row
 
@@ -56,7 +62,7 @@ async def append_post(
     columns of board_member, NULL when there is no such event), and a post:
     the caller's post with this client_id if there is one (on whichever event),
     else, when `content` is given and the caller may post (a role in `roles`,
-    the event not a draft, a social profile), a new post with the event's next
+    the event not a draft, a social profile unless they host it), a new post with the event's next
     `seq`, with `created` true. The seq is taken by an UPDATE of the event row,
     whose lock makes concurrent posts wait their turn and commit in order; a
     post that fails rolls its seq back, so seqs have no gaps. A retry racing the
@@ -72,7 +78,8 @@ async def append_post(
             WHERE id = $2 AND $3::text IS NOT NULL
               AND EXISTS (
                   SELECT 1 FROM m WHERE m.viewer_role = ANY ($5::text[])
-                    AND m.status <> 'draft' AND m.profile_id IS NOT NULL)
+                    AND m.status <> 'draft'
+                    AND (m.profile_id IS NOT NULL OR m.host_id IS NOT NULL))
               AND NOT EXISTS (SELECT 1 FROM earlier)
             RETURNING last_post_seq
         ), new AS (
@@ -80,7 +87,7 @@ async def append_post(
             SELECT $2, $1, $3, s.last_post_seq, $4 FROM s
             RETURNING *
         )
-        SELECT m.status, m.viewer_role, m.profile_id,
+        SELECT m.status, m.viewer_role, m.profile_id, m.host_id,
                EXISTS (SELECT 1 FROM new) AS created, post.*
         FROM (SELECT 1) one
         LEFT JOIN m ON true

@@ -22,6 +22,17 @@ async def user_visible_to(
     return visible
 
 
+async def author_owner(conn: asyncpg.Connection, author_id: uuid.UUID) -> uuid.UUID | None:
+    """The users.id behind the id live items are signed with: a social profile,
+    or the host profile of a host who has none (realtime/fanout.author_of)."""
+    user_id: uuid.UUID | None = await conn.fetchval(
+        "SELECT user_id FROM social_profiles WHERE id = $1 "
+        "UNION ALL SELECT user_id FROM host_profiles WHERE id = $1 LIMIT 1",
+        author_id,
+    )
+    return user_id
+
+
 async def profile_owner(conn: asyncpg.Connection, profile_id: uuid.UUID) -> uuid.UUID | None:
     """The users.id behind a social profile, whatever its status or blocks (None: no profile).
 

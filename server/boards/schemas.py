@@ -21,9 +21,13 @@ class Post(msgspec.Struct):
     id: uuid.UUID
     event_id: uuid.UUID
     seq: int
-    author_profile_id: uuid.UUID
-    # The app shows the host's name and picture on the host's posts.
+    # null for a host without a social profile (a community host).
+    author_profile_id: uuid.UUID | None
+    # The app shows the host's name and logo (GET /v1/hosts/{author_host_id})
+    # on the host's posts; both null on everyone else's.
     author_is_host: bool
+    author_host_id: uuid.UUID | None
+    author_host_name: str | None
     # null only when deleted (tombstones appear in WebSocket replay, never in the REST list).
     content: str | None
     deleted: bool

@@ -2,7 +2,8 @@
 
 The board is for the event's host, collaborators and confirmed attendees
 (the roles of `viewer_role_sql`), once the event is published, each with a
-social profile (posts are signed by it). Someone who may see the event but
+social profile (posts are signed by it), except the host, who may have none
+(a community host's posts are signed by the host profile). Someone who may see the event but
 not its board gets 403 `forbidden`; anyone else 404, as for every event
 route. Posts whose author is not visible to the reader (a block either way,
 a suspended account) are never returned to that reader: lists filter them
@@ -25,7 +26,7 @@ import msgspec
 from db.queries import posts as q
 from server.boards.schemas import Post
 from server.errors import ApiError
-from server.messaging.checks import clamp_seq
+from server.messaging.checks import Member, clamp_seq
 from server.messaging.sequenced import append
 from server.pagination import Page, PageParams, decode_cursor, make_page
 from server.profiles.service import require_profile_id
@@ -41,15 +42,15 @@ def _post(row: asyncpg.Record) -> Post:
     return msgspec.convert(dict(row), Post)
 
 
-async def _member(conn: asyncpg.Connection, user_id: uuid.UUID, event_id: uuid.UUID) -> uuid.UUID:
+async def _member(conn: asyncpg.Connection, user_id: uuid.UUID, event_id: uuid.UUID) -> Member:
     return await _admitted(conn, user_id, await q.board_member(conn, user_id, event_id))
 
 
 async def _admitted(
     conn: asyncpg.Connection, user_id: uuid.UUID, row: asyncpg.Record | None
-) -> uuid.UUID:
-    """The caller's social profile id from their standing (board_member's columns),
-    or the refusal."""
+) -> Member:
+    """Who the caller is on the board from their standing (board_member's
+    columns), or the refusal."""
     if row is None or row["viewer_role"] is None:
         raise _not_found()
     if row["viewer_role"] not in BOARD_ROLES:
@@ -58,24 +59,15 @@ async def _admitted(
         )
     if row["status"] == "draft":
         raise ApiError(403, "forbidden", "The board opens when the event is published")
-    if row["profile_id"] is None:
-        return await require_profile_id(conn, user_id)  # raises 409 social_profile_required
-    profile_id: uuid.UUID = row["profile_id"]
-    return profile_id
-
-
-async def require_board(
-    conn: asyncpg.Connection, user_id: uuid.UUID, event_id: uuid.UUID
-) -> uuid.UUID:
-    """The caller's social profile id if they may read and write the board; else
-    ApiError 404 `not_found`, 403 `forbidden` or 409 `social_profile_required`."""
-    return await _member(conn, user_id, event_id)
+    if row["profile_id"] is None and row["host_id"] is None:
+        await require_profile_id(conn, user_id)  # raises 409 social_profile_required
+    return Member(profile_id=row["profile_id"], host_id=row["host_id"])
 
 
 async def board_access(
     conn: asyncpg.Connection, user_id: uuid.UUID, event_id: uuid.UUID
-) -> uuid.UUID | None:
-    """The caller's social profile id if they may read and write the board, else None."""
+) -> Member | None:
+    """Who the caller is on the board if they may read and write it, else None."""
     try:
         return await _member(conn, user_id, event_id)
     except ApiError:
@@ -90,7 +82,8 @@ async def create_post(
     client_id: uuid.UUID | None,
 ) -> tuple[Post, bool]:
     """Store a post; (post, newly created). A retry with the same client_id returns
-    the first post. Raises ApiError on refusal (see require_board; 422
+    the first post. Raises ApiError on refusal (404 `not_found`, 403 `forbidden`,
+    409 `social_profile_required` for a non-host without a profile; 422
     `invalid_content`; 409 `client_id_conflict` for a client_id used elsewhere)."""
     row, created = await append(
         conn,

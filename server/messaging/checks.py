@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+import uuid
+
+import msgspec
+
 from server.errors import ApiError
 
 MAX_CONTENT = 2000
 # seq columns are bigint; a client's number beyond that range means "everything".
 _BIGINT = (-(2**63), 2**63 - 1)
+
+
+class Member(msgspec.Struct, frozen=True):
+    """Who the caller is on a channel they may use: their social profile, or, for
+    an event's host who has none (a community host), their host profile."""
+
+    profile_id: uuid.UUID | None
+    host_id: uuid.UUID | None = None
+
+    @property
+    def author(self) -> uuid.UUID:
+        """The id their items and typing are signed with (profile, else host)."""
+        author = self.profile_id or self.host_id
+        assert author is not None
+        return author
 
 
 def clean_content(content: str) -> str:

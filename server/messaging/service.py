@@ -21,6 +21,7 @@ from server.boards.schemas import Post
 from server.conversations import service as conversations
 from server.conversations.schemas import Message
 from server.errors import ApiError
+from server.messaging.checks import Member
 
 # What a channel carries: the objects the REST lists return.
 Item = Post | Message
@@ -65,13 +66,12 @@ def _lend(
     return contextlib.nullcontext(db)
 
 
-async def access(
-    conn: asyncpg.Connection, user_id: uuid.UUID, channel: Channel
-) -> uuid.UUID | None:
-    """The caller's social profile id on the channel, or None if they may not use it."""
+async def access(conn: asyncpg.Connection, user_id: uuid.UUID, channel: Channel) -> Member | None:
+    """Who the caller is on the channel, or None if they may not use it."""
     if channel.kind == "event":
         return await boards.board_access(conn, user_id, channel.id)
-    return await conversations.conversation_access(conn, user_id, channel.id)
+    profile_id = await conversations.conversation_access(conn, user_id, channel.id)
+    return Member(profile_id=profile_id) if profile_id is not None else None
 
 
 async def last_seq(conn: asyncpg.Connection, channel: Channel) -> int:

@@ -91,6 +91,38 @@ async def test_posting_needs_a_social_profile(kit: Kit, cast: Cast) -> None:
     assert r.json()["code"] == "social_profile_required"
 
 
+async def test_a_host_without_a_social_profile_reads_and_posts_as_the_host(
+    kit: Kit, cast: Cast
+) -> None:
+    community = await kit.community_host("The Winslow")
+    event = await kit.published(community, stops=[kit.stop(community["location_id"], 48)])
+    await kit.invite(event, cast["attendee"], "confirmed")
+    url = f"/v1/events/{event['id']}/posts"
+    hosts = await post(kit.client, {"url": url, "host": community}, "host", "Welcome all")
+    assert (hosts["author_profile_id"], hosts["author_is_host"]) == (None, True)
+    assert (hosts["author_host_id"], hosts["author_host_name"]) == (
+        community["host_id"],
+        "The Winslow",
+    )
+    await post(kit.client, {"url": url, "attendee": cast["attendee"]}, "attendee", "Thanks!")
+    for reader in (community, cast["attendee"]):
+        r = await kit.client.get(url, headers=bearer(reader))
+        assert r.status_code == 200, r.text
+        items = r.json()["items"]
+        assert [(p["content"], p["author_is_host"]) for p in items] == [
+            ("Thanks!", False),
+            ("Welcome all", True),
+        ]
+        # Only the host's posts name the host.
+        assert (items[0]["author_host_id"], items[0]["author_host_name"]) == (None, None)
+    # The host deletes posts on their board, like any host.
+    r = await kit.client.delete(f"{url}/{items[0]['id']}", headers=bearer(community))
+    assert r.status_code == 204
+    # Without a profile, only the host gets in: a stranger host is still 404.
+    r = await kit.client.get(cast["url"], headers=bearer(community))
+    assert r.status_code == 404
+
+
 async def test_board_access_for_the_gateway(kit: Kit, cast: Cast) -> None:
     event_id = cast["event_id"]
 
@@ -98,9 +130,16 @@ async def test_board_access_for_the_gateway(kit: Kit, cast: Cast) -> None:
         return uuid.UUID(cast[who]["user_id"])
 
     for who in ("host", "collaborator", "attendee"):
-        assert await service.board_access(kit.db, user(who), event_id) == uuid.UUID(
-            cast[who]["profile_id"]
-        )
+        member = await service.board_access(kit.db, user(who), event_id)
+        assert member is not None
+        assert member.author == uuid.UUID(cast[who]["profile_id"])
+    community = await kit.community_host()
+    event = await kit.published(community, stops=[kit.stop(community["location_id"], 48)])
+    member = await service.board_access(
+        kit.db, uuid.UUID(community["user_id"]), uuid.UUID(event["id"])
+    )
+    assert member is not None
+    assert (member.profile_id, member.host_id) == (None, uuid.UUID(community["host_id"]))
     for who in ("invitee", "stranger"):
         assert await service.board_access(kit.db, user(who), event_id) is None
     assert await service.board_access(kit.db, user("host"), uuid.uuid4()) is None

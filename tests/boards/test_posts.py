@@ -25,7 +25,7 @@ async def test_a_post_is_stored_as_the_list_shows_it(kit: Kit, cast: Cast) -> No
 
 async def test_content_is_one_to_two_thousand_characters(kit: Kit, cast: Cast) -> None:
     headers = bearer(cast["attendee"])
-    for content in ("", "   \n\t", "x" * 2001, "nul\x00byte"):
+    for content in ("", "   \n\t", "x" * 2001):
         r = await kit.client.post(cast["url"], headers=headers, json={"content": content})
         assert r.status_code == 422, content
         assert r.json()["code"] == "invalid_content"
@@ -34,6 +34,9 @@ async def test_content_is_one_to_two_thousand_characters(kit: Kit, cast: Cast) -
         {"content": 5},
         {"content": "x", "extra": 1},
         {"content": "x", "client_id": "nope"},
+        # NUL anywhere in a JSON body (server/strict_body.py); the WebSocket's
+        # send answers invalid_content (tests/realtime/test_channels.py).
+        {"content": "nul\x00byte"},
     ):
         r = await kit.client.post(cast["url"], headers=headers, json=body)
         assert r.status_code == 422, body

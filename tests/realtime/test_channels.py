@@ -126,6 +126,8 @@ async def test_refused_sends_answer_an_error_with_the_ref(
     attendee = await ws(live, board.attendee)
     await attendee.send(op="send", channel=board.channel, content="   ", ref="empty")
     assert (await attendee.expect("error"))["code"] == "invalid_content"
+    await attendee.send(op="send", channel=board.channel, content="nul\x00byte", ref="nul")
+    assert (await attendee.expect("error"))["code"] == "invalid_content"
 
 
 async def test_since_replays_in_order_then_goes_live(
@@ -461,3 +463,36 @@ async def test_rest_posts_and_reads_arrive_live(
         "profile_id": chat.friend["profile_id"],
         "seq": 0,
     }
+
+
+async def test_a_host_without_a_social_profile_follows_and_writes_the_board(
+    serve: Serve, ws: Connect, kit: Kit
+) -> None:
+    community = await kit.community_host("The Winslow")
+    attendee = await kit.person("Attendee")
+    event = await kit.published(community, stops=[kit.stop(community["location_id"], 48)])
+    await kit.invite(event, attendee, "confirmed")
+    channel = f"event:{event['id']}"
+    live = await serve()
+    host, guest = await ws(live, community), await ws(live, attendee)
+    assert (await host.subscribe(channel))["type"] == "subscribed"
+    await guest.subscribe(channel)
+    await host.send(op="send", channel=channel, content="Doors at 7", client_id=None, ref="h")
+    assert (await host.expect("ack"))["seq"] == 1
+    assert (await host.expect("message"))["seq"] == 1  # the sender's own live copy
+    delivered = (await guest.expect("message"))["data"]
+    assert (delivered["content"], delivered["author_profile_id"]) == ("Doors at 7", None)
+    assert (delivered["author_host_id"], delivered["author_host_name"]) == (
+        community["host_id"],
+        "The Winslow",
+    )
+    # The host's typing reaches the others signed by the host profile, not back to the host.
+    await host.send(op="typing", channel=channel)
+    assert await guest.recv() == {
+        "type": "typing",
+        "channel": channel,
+        "profile_id": None,
+        "host_id": community["host_id"],
+    }
+    await guest.send(op="send", channel=channel, content="See you", client_id=None, ref="g")
+    assert (await host.recv())["data"]["content"] == "See you"  # no typing echo before it
