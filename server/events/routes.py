@@ -29,11 +29,16 @@ from server.pagination import Page
 from server.profiles.schemas import PublicProfile
 
 _NOT_FOUND = problems(s404="not_found (no such event, not yours to see, or a block)")
+# Stops and collaborators name places and people the host may not know of.
+_NOT_FOUND_WITH_PARTS = problems(
+    s404="not_found (no such event, location or person for the caller, or a block)"
+)
 _HOST_ONLY = {
     **AUTH_PROBLEMS,
     **_NOT_FOUND,
     **problems(s403="forbidden (not the host), account_suspended"),
 }
+_HOST_ONLY_WITH_PARTS = {**_HOST_ONLY, **_NOT_FOUND_WITH_PARTS}
 _LOCKED = problems(s409="event_locked")
 
 
@@ -48,10 +53,11 @@ class EventController(Controller):
         responses={
             **AUTH_PROBLEMS,
             **problems(
+                s404="not_found (no such location or person for the caller, or a block)",
                 s409="host_profile_required, already_collaborator",
-                s422="validation_error, invalid_timezone, invalid_attendees, invalid_ages, "
-                "invalid_stops, invalid_location, collaborator_name_required, invalid_user, "
-                "invalid_phone",
+                s422="validation_error, malformed_json, invalid_timezone, invalid_attendees, "
+                "invalid_ages, invalid_stops, collaborator_name_required, invalid_user "
+                "(yourself), invalid_phone",
             ),
         },
     )
@@ -96,9 +102,9 @@ class EventController(Controller):
         "/events/{event_id:uuid}/stops",
         summary="Replace a draft's itinerary: a JSON array of stops in order",
         responses={
-            **_HOST_ONLY,
+            **_HOST_ONLY_WITH_PARTS,
             **_LOCKED,
-            **problems(s422="validation_error, invalid_stops, invalid_location"),
+            **problems(s422="validation_error, malformed_json, invalid_stops"),
         },
     )
     async def put_stops(
@@ -118,10 +124,11 @@ class EventController(Controller):
         status_code=HTTP_201_CREATED,
         summary="Add a collaborator: a Momento user or a named outsider",
         responses={
-            **_HOST_ONLY,
+            **_HOST_ONLY_WITH_PARTS,
             **problems(
                 s409="event_locked, already_collaborator, too_many_collaborators",
-                s422="validation_error, collaborator_name_required, invalid_user, invalid_phone",
+                s422="validation_error, malformed_json, collaborator_name_required, "
+                "invalid_user (yourself), invalid_phone",
             ),
         },
     )

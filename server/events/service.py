@@ -10,7 +10,6 @@ exist; a role without the right is 403 `forbidden`.
 from __future__ import annotations
 
 import uuid
-import zoneinfo
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
@@ -31,6 +30,7 @@ from server.errors import ApiError
 from server.events import lifecycle
 from server.events.schemas import (
     MAX_COLLABORATORS,
+    TIME_ZONES,
     Collaborator,
     CollaboratorIn,
     EstimatedCost,
@@ -92,14 +92,8 @@ async def _lock_as_host(
 
 
 @cache
-def _time_zones() -> frozenset[str]:
-    # Not ZoneInfo(name), which loads any file under the zone directories: the
-    # system's "localtime" link and tzdata's "Factory" placeholder are no place.
-    return frozenset(zoneinfo.available_timezones() - {"localtime", "posixrules", "Factory"})
-
-
 def _check_timezone(name: str) -> None:
-    if name not in _time_zones():
+    if name not in TIME_ZONES:
         raise ApiError(422, "invalid_timezone", f"Not an IANA time zone name: {name!r}")
 
 
@@ -132,11 +126,13 @@ async def _write_stops(
     usable = await q.usable_location_ids(conn, user_id, wanted)
     refused = [n for n, location_id in enumerate(wanted, start=1) if location_id not in usable]
     if refused:
+        # 404 as for any place the caller may not know: unknown, someone else's,
+        # or the place of a community host with a block either way.
         raise ApiError(
-            422,
-            "invalid_location",
-            "Use locations you created (POST /v1/locations) or a community host's place; "
-            f"not usable: stop {', '.join(map(str, refused))}",
+            404,
+            "not_found",
+            "No such location: use one you created (POST /v1/locations) or a community "
+            f"host's place; not found: stop {', '.join(map(str, refused))}",
         )
     await q.replace_stops(
         conn,
@@ -146,7 +142,8 @@ async def _write_stops(
 
 
 def _invalid_user() -> ApiError:
-    return ApiError(422, "invalid_user", "No such person to add")
+    # 404 whether there is no such person or a block stands either way.
+    return ApiError(404, "not_found", "No such person to add")
 
 
 async def _add_collaborator(
@@ -256,6 +253,7 @@ async def _view(conn: asyncpg.Connection, user_id: uuid.UUID, event_id: uuid.UUI
         id=row.id,
         status=row.status,
         viewer_role=role,
+        host_id=row.host_id,
         host=HostSummary(id=row.host_id, host_name=row.host_name),
         title=row.title,
         description=row.description,
@@ -436,6 +434,7 @@ async def hosted_events(
     events = [
         HostedEvent(
             id=row.id,
+            host_id=host_id,
             title=row.title,
             status=row.status,
             timezone=row.timezone,
@@ -497,6 +496,8 @@ async def list_invitations(
     items = [
         Invitation(
             id=row.id,
+            event_id=event_id,
+            profile_id=profile.id,
             status=row.status,
             decline_reason=row.decline_reason,
             match_reason=row.match_reason,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from litestar import Controller, Response, get, patch, put
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody
 
 from server.deps import Caller, DbConnection, FileStorage
@@ -13,7 +14,10 @@ from server.hosts import service
 from server.hosts.schemas import HostPage, HostProfileIn, HostProfilePatch
 from server.profiles.schemas import OwnHostProfile
 
-_BAD_LOCATION = problems(s422="validation_error, location_required, invalid_location")
+_BAD_LOCATION = problems(
+    s404="not_found (no such location of yours)",
+    s422="validation_error, malformed_json, location_required, invalid_location",
+)
 
 
 class HostController(Controller):
@@ -25,7 +29,11 @@ class HostController(Controller):
         summary="Become a host, or replace my host profile",
         description="201 when created, 200 when replaced.",
         status_code=201,
-        responses={**AUTH_PROBLEMS, **_BAD_LOCATION},
+        responses={
+            200: ResponseSpec(OwnHostProfile, description="Replaced", generate_examples=False),
+            **AUTH_PROBLEMS,
+            **_BAD_LOCATION,
+        },
     )
     async def put_host(
         self, data: JSONBody[HostProfileIn], current_user: Caller, conn: DbConnection

@@ -25,7 +25,10 @@ async def _check_location(
     if host_type == "user" and location_id is not None:
         raise ApiError(422, "invalid_location", "User hosts have no fixed location")
     if location_id is not None and not await q.location_owned_by(conn, location_id, user_id):
-        raise ApiError(422, "invalid_location", "Use a location you created (POST /v1/locations)")
+        # 404, as for any place the caller may not know (events' stops too).
+        raise ApiError(
+            404, "not_found", "No such location: use one you created (POST /v1/locations)"
+        )
 
 
 async def put_host(

@@ -50,7 +50,8 @@ class InterestsController(Controller):
             **AUTH_PROBLEMS,
             **problems(
                 s409="social_profile_required",
-                s422="validation_error, unknown_interest, malformed_json",
+                s404="unknown_interest",
+                s422="validation_error, malformed_json",
             ),
         },
     )

@@ -59,7 +59,7 @@ async def replace_my_interests(
         if unknown:
             listed = ", ".join(str(i) for i in unknown)
             raise ApiError(
-                422,
+                404,
                 "unknown_interest",
                 f"Not in the interest catalog: {listed}",
                 extra={

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from litestar import Controller, Response, delete, get, patch, put
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
@@ -32,7 +33,11 @@ class SocialProfileController(Controller):
         summary="Create or replace my social profile",
         description="201 when created, 200 when replaced.",
         status_code=201,
-        responses={**AUTH_PROBLEMS, **problems(s422="validation_error, invalid_photo")},
+        responses={
+            200: ResponseSpec(OwnSocialProfile, description="Replaced", generate_examples=False),
+            **AUTH_PROBLEMS,
+            **problems(s404="invalid_photo", s422="validation_error, malformed_json"),
+        },
     )
     async def put_profile(
         self, data: JSONBody[SocialProfileIn], current_user: Caller, conn: DbConnection
@@ -46,7 +51,7 @@ class SocialProfileController(Controller):
         responses={
             **AUTH_PROBLEMS,
             **_NEEDS_PROFILE,
-            **problems(s422="validation_error, invalid_photo"),
+            **problems(s404="invalid_photo", s422="validation_error, malformed_json"),
         },
     )
     async def patch_profile(

@@ -54,7 +54,8 @@ async def require_host_id(conn: asyncpg.Connection, user_id: uuid.UUID) -> uuid.
 
 def _no_foreign_photos() -> ApiError:
     # The composite FKs (photo id, profile id) reject photos of other profiles.
-    return ApiError(422, "invalid_photo", "Choose one of your own photos")
+    # 404: another person's photo is not one the caller may know of.
+    return ApiError(404, "invalid_photo", "No such photo of yours")
 
 
 async def _own(conn: asyncpg.Connection, user_id: uuid.UUID) -> OwnSocialProfile:

@@ -72,9 +72,9 @@ class SafetyController(Controller):
         status_code=HTTP_201_CREATED,
         responses={
             **AUTH_PROBLEMS,
-            **_NO_PROFILE,
             **problems(
-                s422="validation_error, malformed_json, cannot_report_self, unknown_event",
+                s404="not_found (no such profile), unknown_event",
+                s422="validation_error, malformed_json, cannot_report_self",
                 s429="rate_limited",
             ),
         },

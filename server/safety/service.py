@@ -120,4 +120,4 @@ async def report(
 
 
 def _unknown_event() -> ApiError:
-    return ApiError(422, "unknown_event", "No such event")
+    return ApiError(404, "unknown_event", "No such event")

@@ -29,7 +29,8 @@ class SupportController(Controller):
         responses={
             **AUTH_PROBLEMS,
             **problems(
-                s422="validation_error, malformed_json, unknown_event, unknown_payment",
+                s404="unknown_event, unknown_payment",
+                s422="validation_error, malformed_json",
                 s429="rate_limited",
             ),
         },

@@ -23,11 +23,11 @@ def _ticket(row: asyncpg.Record) -> Ticket:
 
 
 def _unknown_event() -> ApiError:
-    return ApiError(422, "unknown_event", "No such event")
+    return ApiError(404, "unknown_event", "No such event")
 
 
 def _unknown_payment() -> ApiError:
-    return ApiError(422, "unknown_payment", "No such payment of yours")
+    return ApiError(404, "unknown_payment", "No such payment of yours")
 
 
 def _check_metadata(metadata: dict[str, object]) -> None:

@@ -122,18 +122,23 @@ async def test_create_is_all_or_nothing(kit: Kit) -> None:
     mine = await kit.location(host)
     theirs = await kit.location(stranger)
     good = kit.stop(mine, 48)
-    cases: list[tuple[dict[str, Any], str]] = [
-        ({"stops": [good, kit.stop(theirs, 51)]}, "invalid_location"),
-        ({"stops": [good, kit.stop(str(uuid.uuid4()), 51)]}, "invalid_location"),
-        ({"stops": [good, kit.stop(mine, 49)]}, "invalid_stops"),  # overlaps
-        ({"stops": [good], "collaborators": [{"role": "Chef"}]}, "collaborator_name_required"),
-        ({"stops": [good], "collaborators": [{"user_id": str(uuid.uuid4())}]}, "invalid_user"),
-        ({"stops": [good], "collaborators": [{"user_id": host["user_id"]}]}, "invalid_user"),
-        ({"collaborators": [{"first_name": "Sam", "phone_number": "12"}]}, "invalid_phone"),
+    cases: list[tuple[dict[str, Any], int, str]] = [
+        # Places and people the host may not know of are 404, as everywhere.
+        ({"stops": [good, kit.stop(theirs, 51)]}, 404, "not_found"),
+        ({"stops": [good, kit.stop(str(uuid.uuid4()), 51)]}, 404, "not_found"),
+        ({"stops": [good, kit.stop(mine, 49)]}, 422, "invalid_stops"),  # overlaps
+        (
+            {"stops": [good], "collaborators": [{"role": "Chef"}]},
+            422,
+            "collaborator_name_required",
+        ),
+        ({"stops": [good], "collaborators": [{"user_id": str(uuid.uuid4())}]}, 404, "not_found"),
+        ({"stops": [good], "collaborators": [{"user_id": host["user_id"]}]}, 422, "invalid_user"),
+        ({"collaborators": [{"first_name": "Sam", "phone_number": "12"}]}, 422, "invalid_phone"),
     ]
-    for extra, code in cases:
+    for extra, status, code in cases:
         r = await kit.client.post("/v1/events", headers=bearer(host), json={"title": "T", **extra})
-        assert r.status_code == 422, (extra, r.text)
+        assert r.status_code == status, (extra, r.text)
         assert r.json()["code"] == code, extra
     twice = {"user_id": stranger["user_id"]}
     r = await kit.client.post(
@@ -192,12 +197,15 @@ async def test_stops_replace_the_itinerary_and_set_the_span(kit: Kit) -> None:
         ([kit.stop(place, 10, 3), kit.stop(place, 12)], "invalid_stops"),  # overlap
         ([{**kit.stop(place, 10), "start_time": "2030-01-01T10:00:00"}], "validation_error"),
         ([{**kit.stop(place, 10), "extra": 1}], "validation_error"),
-        ([kit.stop(place, 10), kit.stop(str(uuid.uuid4()), 13)], "invalid_location"),
     ]
     for body, code in bad:
         r = await kit.client.put(url, headers=bearer(host), json=body)
         assert r.status_code == 422, (body, r.text)
         assert r.json()["code"] == code, body
+    unknown = [kit.stop(place, 10), kit.stop(str(uuid.uuid4()), 13)]
+    r = await kit.client.put(url, headers=bearer(host), json=unknown)
+    assert r.status_code == 404
+    assert "stop 2" in r.json()["detail"]
     # Nothing changed.
     assert await kit.db.fetchval("SELECT count(*) FROM event_itinerary_stops") == 3
 
@@ -213,12 +221,18 @@ async def test_a_blocked_community_host_place_is_not_usable(
         headers=bearer(community),
         json={"host_name": "The Winslow", "host_type": "community", "location_id": venue},
     )
-    await block(db_conn, community, host)
-    r = await kit.client.post(
-        "/v1/events", headers=bearer(host), json={"title": "T", "stops": [kit.stop(venue, 48)]}
-    )
-    assert r.status_code == 422
-    assert r.json()["code"] == "invalid_location"
+    event = await kit.draft(host)
+    for blocker, blocked in ((community, host), (host, community)):
+        await block(db_conn, blocker, blocked)
+        r = await kit.client.post(
+            "/v1/events", headers=bearer(host), json={"title": "T", "stops": [kit.stop(venue, 48)]}
+        )
+        assert (r.status_code, r.json()["code"]) == (404, "not_found")
+        r = await kit.client.put(
+            f"/v1/events/{event['id']}/stops", headers=bearer(host), json=[kit.stop(venue, 48)]
+        )
+        assert (r.status_code, r.json()["code"]) == (404, "not_found")
+        await db_conn.execute("DELETE FROM blocked_users")
 
 
 async def test_patch_a_draft(kit: Kit) -> None:
@@ -353,6 +367,8 @@ async def test_collaborators(kit: Kit, db_conn: asyncpg.Connection) -> None:
     friend = await kit.person("Friend")
     blocked = await kit.person("Blocked")
     await block(db_conn, blocked, host)
+    hidden = await kit.person("Hidden")
+    await block(db_conn, host, hidden)
     event = await kit.published(host)
     url = f"/v1/events/{event['id']}/collaborators"
 
@@ -365,12 +381,20 @@ async def test_collaborators(kit: Kit, db_conn: asyncpg.Connection) -> None:
     assert r.status_code == 409
     assert r.json()["code"] == "already_collaborator"
 
+    # A block either way, or nobody by that id: 404, the same answer.
+    for body in [
+        {"user_id": blocked["user_id"]},
+        {"profile_id": blocked["profile_id"]},
+        {"user_id": hidden["user_id"]},
+        {"profile_id": hidden["profile_id"]},
+        {"profile_id": str(uuid.uuid4())},
+        {"user_id": friend["user_id"], "profile_id": blocked["profile_id"]},
+    ]:
+        r = await kit.client.post(url, headers=bearer(host), json=body)
+        assert r.status_code == 404, (body, r.text)
+        assert r.json()["code"] == "not_found", body
     for body, code in [
         ({"last_name": "Lee"}, "collaborator_name_required"),
-        ({"user_id": blocked["user_id"]}, "invalid_user"),
-        ({"profile_id": blocked["profile_id"]}, "invalid_user"),
-        ({"profile_id": str(uuid.uuid4())}, "invalid_user"),
-        ({"user_id": friend["user_id"], "profile_id": blocked["profile_id"]}, "invalid_user"),
         ({"user_id": host["user_id"]}, "invalid_user"),
         ({"first_name": "Sam", "phone_number": "not a phone"}, "invalid_phone"),
         ({"first_name": ""}, "validation_error"),

@@ -55,24 +55,27 @@ async def test_community_hosts_need_their_own_location(
     other = await sign_in()
     mine = await make_location(db_conn, host)
     theirs = await make_location(db_conn, other)
-    cases: list[tuple[dict[str, Any], str]] = [
-        ({"host_name": "Bar", "host_type": "community"}, "location_required"),
+    cases: list[tuple[dict[str, Any], int, str]] = [
+        ({"host_name": "Bar", "host_type": "community"}, 422, "location_required"),
+        # Someone else's place, or none: not one the caller may know of.
         (
             {"host_name": "Bar", "host_type": "community", "location_id": str(theirs)},
-            "invalid_location",
+            404,
+            "not_found",
         ),
         (
             {"host_name": "Bar", "host_type": "community", "location_id": str(uuid.uuid4())},
-            "invalid_location",
+            404,
+            "not_found",
         ),
-        ({"host_name": "Bar", "location_id": str(mine)}, "invalid_location"),
-        ({"host_name": ""}, "validation_error"),
-        ({"host_name": "Bar", "host_type": "venue"}, "validation_error"),
-        ({"host_name": "Bar", "average_rating": 5}, "validation_error"),
+        ({"host_name": "Bar", "location_id": str(mine)}, 422, "invalid_location"),
+        ({"host_name": ""}, 422, "validation_error"),
+        ({"host_name": "Bar", "host_type": "venue"}, 422, "validation_error"),
+        ({"host_name": "Bar", "average_rating": 5}, 422, "validation_error"),
     ]
-    for body, code in cases:
+    for body, status, code in cases:
         r = await client.put("/v1/me/host-profile", headers=bearer(host), json=body)
-        assert r.status_code == 422, body
+        assert r.status_code == status, body
         assert r.json()["code"] == code, body
     assert (await client.get("/v1/me", headers=bearer(host))).json()["host_profile"] is None
 

@@ -263,7 +263,7 @@ async def test_unknown_interest_changes_nothing_and_queues_nothing(
         headers=bearer(tokens),
         json={"interest_ids": [chess, missing, missing + 1]},
     )
-    assert r.status_code == 422
+    assert r.status_code == 404
     body = r.json()
     assert body["code"] == "unknown_interest"
     assert str(missing) in body["detail"] and str(missing + 1) in body["detail"]

@@ -99,7 +99,7 @@ async def test_current_photo_must_be_my_own(
         headers=bearer(alice),
         json={"current_photo_id": str(bobs_photo)},
     )
-    assert r.status_code == 422
+    assert r.status_code == 404
     assert r.json()["code"] == "invalid_photo"
     r = await client.patch(
         "/v1/me/social-profile",

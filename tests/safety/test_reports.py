@@ -129,7 +129,7 @@ async def test_bad_reports_write_nothing(
     cases: list[tuple[dict[str, Any], int, str]] = [
         ({**ok, "reported_profile_id": str(uuid.uuid4())}, 404, "not_found"),
         ({**ok, "reported_profile_id": me["profile_id"]}, 422, "cannot_report_self"),
-        ({**ok, "event_id": str(uuid.uuid4())}, 422, "unknown_event"),
+        ({**ok, "event_id": str(uuid.uuid4())}, 404, "unknown_event"),
         ({**ok, "category": "rude"}, 422, "validation_error"),
         ({**ok, "category": None}, 422, "validation_error"),
         ({"reported_profile_id": bo["profile_id"]}, 422, "validation_error"),
