@@ -98,6 +98,25 @@ async def invitees(
     return rows
 
 
+async def collaborators(conn: asyncpg.Connection, event_id: uuid.UUID) -> list[uuid.UUID]:
+    """The users.id of the event's collaborators who have an account."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT user_id FROM event_collaborators "
+        "WHERE event_id = $1 AND user_id IS NOT NULL",
+        event_id,
+    )
+    return [r["user_id"] for r in rows]
+
+
+async def host_user(conn: asyncpg.Connection, event_id: uuid.UUID) -> uuid.UUID | None:
+    user_id: uuid.UUID | None = await conn.fetchval(
+        "SELECT hp.user_id FROM events e JOIN host_profiles hp ON hp.id = e.host_id "
+        "WHERE e.id = $1",
+        event_id,
+    )
+    return user_id
+
+
 async def invitation_owner(conn: asyncpg.Connection, invitation_id: uuid.UUID) -> asyncpg.Record:
     """(user_id, event_id, event_title) of an invitation."""
     row: asyncpg.Record | None = await conn.fetchrow(

@@ -107,8 +107,18 @@ async def cancel_event(conn: asyncpg.Connection, event_id: uuid.UUID, reason: Ca
         refunded = {r["user_id"] for r in told if paid and r["status"] != "sent"}
         data = {"event_id": event_id, "event_title": event.title}
         await notify_many(conn, refunded, "event_cancelled", {**data, "refund": True})
-        others = [r["user_id"] for r in told if r["user_id"] not in refunded]
-        await notify_many(conn, others, "event_cancelled", {**data, "refund": False})
+        # The team hears it too; the host only when they did not cancel it themselves.
+        team = await audience_q.collaborators(conn, event_id)
+        host_user_id = await audience_q.host_user(conn, event_id)
+        if reason != "host" and host_user_id is not None:
+            team.append(host_user_id)
+        others = [r["user_id"] for r in told] + team
+        await notify_many(
+            conn,
+            [u for u in others if u not in refunded],
+            "event_cancelled",
+            {**data, "refund": False},
+        )
         return True
 
 

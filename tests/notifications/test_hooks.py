@@ -13,6 +13,7 @@ from helpers import bearer
 from notifications.steps import user_id
 
 from db.pool import create_pool
+from server.events.lifecycle import cancel_event
 from workers.reminders import send_event_reminders, send_expiring_notices, send_rating_prompts
 
 
@@ -37,18 +38,29 @@ async def event_with_guests(
 
 async def test_cancelling_tells_everyone_invited_and_who_gets_a_refund(kit: Kit) -> None:
     host, event, confirmed, invited = await event_with_guests(kit)
-    outsider = await kit.person()
+    outsider, collaborator = await kit.person(), await kit.person("Chef")
+    await kit.collaborator(host, event, collaborator)
     r = await kit.client.post(f"/v1/events/{event['id']}/cancel", headers=bearer(host))
     assert r.status_code == 200, r.text
     cancelled = await told(kit.db, "event_cancelled")
-    assert set(cancelled) == {user_id(confirmed), user_id(invited)}
+    # The host cancelled it: everyone else hears, the host does not.
+    assert set(cancelled) == {user_id(confirmed), user_id(invited), user_id(collaborator)}
     assert cancelled[user_id(confirmed)]["refund"] is True
     assert cancelled[user_id(invited)]["refund"] is False
+    assert cancelled[user_id(collaborator)]["refund"] is False
     assert user_id(outsider) not in cancelled
     body = await kit.db.fetchval(
         "SELECT body FROM notifications WHERE user_id = $1", user_id(confirmed)
     )
     assert body.endswith("Your confirmation fee will be refunded.")
+
+
+async def test_an_event_cancelled_for_too_few_attendees_tells_the_host_too(kit: Kit) -> None:
+    host, event, confirmed, _ = await event_with_guests(kit)
+    assert await cancel_event(kit.db, uuid.UUID(event["id"]), "too_few_attendees")
+    cancelled = await told(kit.db, "event_cancelled")
+    assert {user_id(host), user_id(confirmed)} <= set(cancelled)
+    assert cancelled[user_id(host)]["refund"] is False
 
 
 async def test_a_free_event_cancelled_promises_no_refund(kit: Kit) -> None:
