@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from db.queries.users import OWN_USER_COLUMNS
 
@@ -255,6 +256,39 @@ async def get_user(conn: asyncpg.Connection, user_id: uuid.UUID) -> asyncpg.Reco
         user_id,
     )
     return row
+
+
+class SafetyHistory(msgspec.Struct, frozen=True):
+    reports_received: int
+    open_reports_received: int
+    reports_made: int
+    blocked_by_count: int
+    # The 10 latest reports about the person: id, category, status, event_id,
+    # created_at (decoded jsonb: ids and times as strings).
+    recent_reports_received: list[dict[str, Any]]
+
+
+async def safety_history(conn: asyncpg.Connection, user_id: uuid.UUID) -> SafetyHistory:
+    row = await conn.fetchrow(
+        """
+        SELECT
+            (SELECT count(*) FROM reports WHERE reported_user_id = $1) AS reports_received,
+            (SELECT count(*) FROM reports WHERE reported_user_id = $1
+               AND status IN ('pending', 'reviewing')) AS open_reports_received,
+            (SELECT count(*) FROM reports WHERE reporter_user_id = $1) AS reports_made,
+            (SELECT count(*) FROM blocked_users WHERE blocked_user_id = $1) AS blocked_by_count,
+            coalesce((
+                SELECT jsonb_agg(jsonb_build_object(
+                           'id', r.id, 'category', r.category, 'status', r.status,
+                           'event_id', r.event_id, 'created_at', r.created_at)
+                       ORDER BY r.created_at DESC)
+                FROM (SELECT * FROM reports WHERE reported_user_id = $1
+                      ORDER BY created_at DESC LIMIT 10) r
+            ), '[]'::jsonb) AS recent_reports_received
+        """,
+        user_id,
+    )
+    return msgspec.convert(dict(row), SafetyHistory)
 
 
 async def lock_user_moderation(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
@@ -21,6 +22,7 @@ from server.errors import ApiError
 from server.request_connection import request_connection
 
 STAFF_ROLES_OPT = "staff_roles"
+STAFF_ROLE_STATE = "staff_role"
 
 
 def roles(*allowed: StaffRole) -> dict[str, Any]:
@@ -45,3 +47,10 @@ async def staff_guard(
     allowed: Collection[str] = route_handler.opt.get(STAFF_ROLES_OPT, ())
     if not role_allowed(role, allowed):
         raise ApiError(403, "insufficient_role", f"The {role} role may not do this")
+    connection.state[STAFF_ROLE_STATE] = role
+
+
+def provide_staff_role(request: Request[Any, Any, Any]) -> StaffRole:
+    """The caller's staff role, as the guard read it for this request."""
+    role: StaffRole = request.state[STAFF_ROLE_STATE]
+    return role

@@ -6,16 +6,18 @@ import uuid
 from typing import Annotated
 
 from litestar import Controller, get, patch
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, Parameter
 
 from server.admin import service
-from server.admin.guards import roles, staff_guard
+from server.admin.guards import provide_staff_role, roles, staff_guard
 from server.admin.schemas import (
     AdminAction,
     AdminReport,
     AdminTicket,
     AdminUser,
     ReportPatch,
+    StaffRole,
     TicketPatch,
     UserPatch,
 )
@@ -37,6 +39,9 @@ PATCH_PROBLEMS = {
     **problems(s404="not_found", s422="validation_error, malformed_json"),
 }
 
+# The caller's staff role, read by the guard.
+CallerRole = NamedDependency[StaffRole]
+
 MODERATION = roles("moderator")
 SUPPORT = roles("support")
 READ_USERS = roles("moderator", "support")
@@ -47,6 +52,7 @@ class AdminController(Controller):
     path = "/v1/admin"
     tags = ["admin"]
     guards = [staff_guard]
+    dependencies = {"staff_role": Provide(provide_staff_role, sync_to_thread=False)}
 
     # ── Reports: admin, moderator ──
 
@@ -126,8 +132,10 @@ class AdminController(Controller):
         opt=READ_USERS,
         responses=GET_PROBLEMS,
     )
-    async def get_user(self, user_id: FromPath[uuid.UUID], conn: DbConnection) -> AdminUser:
-        return await service.get_user(conn, user_id)
+    async def get_user(
+        self, user_id: FromPath[uuid.UUID], staff_role: CallerRole, conn: DbConnection
+    ) -> AdminUser:
+        return await service.get_user(conn, user_id, staff_role)
 
     @patch(
         "/users/{user_id:uuid}",
@@ -143,9 +151,10 @@ class AdminController(Controller):
         user_id: FromPath[uuid.UUID],
         data: JSONBody[UserPatch],
         current_user: Caller,
+        staff_role: CallerRole,
         conn: DbConnection,
     ) -> AdminUser:
-        return await service.update_user(conn, current_user.id, user_id, data)
+        return await service.update_user(conn, current_user.id, staff_role, user_id, data)
 
     # ── Audit trail: admin only ──
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from server.accounts.schemas import OwnUser
+from server.accounts.schemas import AvailabilityPreferences, Role
 from server.safety.schemas import ReportStatus
 from server.support.schemas import TicketStatus
 
@@ -76,10 +76,58 @@ class TicketPatch(msgspec.Struct, forbid_unknown_fields=True):
     status: TicketStatus
 
 
-class AdminUser(OwnUser):
-    """The users row minus payment_customer_id, and the staff role if any."""
+class ReportBrief(msgspec.Struct):
+    id: uuid.UUID
+    category: str
+    status: ReportStatus
+    event_id: uuid.UUID | None
+    created_at: datetime
 
+
+class AdminSafety(msgspec.Struct):
+    """What a moderator weighs: reports about the person (the 10 latest listed),
+    reports they made, how many people blocked them, and the 20 latest staff
+    actions on the account."""
+
+    reports_received: int
+    open_reports_received: int
+    reports_made: int
+    blocked_by_count: int
+    recent_reports_received: list[ReportBrief]
+    moderation_actions: list[AdminAction]
+
+
+class AdminPrivate(msgspec.Struct):
+    """The rest of the users row (never payment_customer_id): admins only."""
+
+    birth_date: date | None
+    active_role: Role
+    min_lead_time_days: int
+    availability_preferences: AvailabilityPreferences
+    distance_preference: int
+    price_sensitivity: int | None
+    home_latitude: float | None
+    home_longitude: float | None
+
+
+class AdminUser(msgspec.Struct):
+    """An account as staff see it; how much depends on the caller's role
+    (`shown_to`): support gets contact and account status, a moderator also
+    `safety`, an admin also `private`. Sections a role may not see are null."""
+
+    id: uuid.UUID
+    user_number: int
+    phone_number: str
+    email: str | None
+    last_name: str | None
+    status: str
+    is_verified: bool
     staff_role: StaffRole | None
+    created_at: datetime
+    updated_at: datetime
+    shown_to: StaffRole
+    safety: AdminSafety | None
+    private: AdminPrivate | None
 
 
 class UserPatch(msgspec.Struct, forbid_unknown_fields=True):

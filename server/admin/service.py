@@ -14,9 +14,12 @@ import msgspec
 
 from db.queries import admin as q
 from db.queries import users as users_q
+from server.admin.guards import role_allowed
 from server.admin.schemas import (
     AdminAction,
+    AdminPrivate,
     AdminReport,
+    AdminSafety,
     AdminTicket,
     AdminUser,
     ReportPatch,
@@ -144,15 +147,38 @@ async def update_ticket(
 # ── Users ──────────────────────────────────────────────────────────────────
 
 
-async def get_user(conn: asyncpg.Connection, user_id: uuid.UUID) -> AdminUser:
+async def get_user(conn: asyncpg.Connection, user_id: uuid.UUID, shown_to: StaffRole) -> AdminUser:
+    """The account as `shown_to` may see it (schemas.AdminUser)."""
     row = await q.get_user(conn, user_id)
     if row is None:
         raise _not_found()
-    return _convert(row, AdminUser)
+    stored = dict(row)
+    safety = None
+    if role_allowed(shown_to, ("moderator",)):
+        history = await q.safety_history(conn, user_id)
+        actions = await q.list_actions(conn, "user", str(user_id), None, 20)
+        safety = msgspec.convert(
+            {
+                **msgspec.structs.asdict(history),
+                "moderation_actions": [dict(a) for a in actions],
+            },
+            AdminSafety,
+            strict=False,
+        )
+    private = msgspec.convert(stored, AdminPrivate, strict=False) if shown_to == "admin" else None
+    return msgspec.convert(
+        {**stored, "shown_to": shown_to, "safety": safety, "private": private},
+        AdminUser,
+        strict=False,
+    )
 
 
 async def update_user(
-    conn: asyncpg.Connection, staff_user_id: uuid.UUID, user_id: uuid.UUID, patch: UserPatch
+    conn: asyncpg.Connection,
+    staff_user_id: uuid.UUID,
+    staff_role: StaffRole,
+    user_id: uuid.UUID,
+    patch: UserPatch,
 ) -> AdminUser:
     """Set status and/or is_verified.
 
@@ -169,7 +195,7 @@ async def update_user(
         if before is None:
             raise _not_found()
         target_role = await q.lock_staff_role(conn, user_id)
-        if target_role is not None and await q.staff_role(conn, staff_user_id) != "admin":
+        if target_role is not None and staff_role != "admin":
             raise ApiError(
                 403, "insufficient_role", "Only an admin may change another staff member"
             )
@@ -193,7 +219,7 @@ async def update_user(
                 "sessions_revoked": revoked,
             },
         )
-        return await get_user(conn, user_id)
+        return await get_user(conn, user_id, staff_role)
 
 
 # ── Audit trail ────────────────────────────────────────────────────────────

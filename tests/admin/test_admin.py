@@ -571,6 +571,57 @@ async def test_staff_see_a_users_account_and_staff_role(
     assert r.json()["staff_role"] == "support"
 
 
+async def test_each_staff_role_sees_what_it_needs_of_an_account(
+    client: Client, people: People, db_conn: asyncpg.Connection
+) -> None:
+    member = await people.user("Member")
+    reporter = await people.user("Reporter")
+    await db_conn.execute(
+        "UPDATE users SET birth_date = '1990-05-01', home_latitude = 40.7, "
+        "home_longitude = -73.9 WHERE id = $1",
+        uid(member),
+    )
+    report_id = await insert_report(db_conn, reporter, member)
+    await db_conn.execute(
+        "INSERT INTO blocked_users (blocker_user_id, blocked_user_id) VALUES ($1, $2)",
+        uid(reporter),
+        uid(member),
+    )
+    admin = await people.staff("admin")
+    r = await client.patch(
+        f"/v1/admin/users/{uid(member)}", headers=bearer(admin), json={"is_verified": True}
+    )
+    assert r.status_code == 200, r.text
+    private = ("birth_date", "home_latitude", "home_longitude", "availability_preferences")
+    views = {}
+    for role in ("support", "moderator", "admin"):
+        staff = await people.staff(role)
+        r = await client.get(f"/v1/admin/users/{uid(member)}", headers=bearer(staff))
+        assert r.status_code == 200, r.text
+        views[role] = r.json()
+        assert views[role]["shown_to"] == role
+        # Contact and account status, for every role.
+        assert views[role]["phone_number"].startswith("+1202555")
+        assert (views[role]["status"], views[role]["is_verified"]) == ("active", True)
+        for name in private:
+            assert name not in views[role]
+    # Support: no safety history, nothing private (no birth date, no home).
+    assert (views["support"]["safety"], views["support"]["private"]) == (None, None)
+    assert "1990-05-01" not in str(views["support"]) and "40.7" not in str(views["support"])
+    # A moderator: the safety history too, still nothing private.
+    safety = views["moderator"]["safety"]
+    assert (safety["reports_received"], safety["open_reports_received"]) == (1, 1)
+    assert (safety["reports_made"], safety["blocked_by_count"]) == (0, 1)
+    assert [r["id"] for r in safety["recent_reports_received"]] == [str(report_id)]
+    assert [a["action"] for a in safety["moderation_actions"]] == ["user.update"]
+    assert views["moderator"]["private"] is None
+    assert "1990-05-01" not in str(views["moderator"])
+    # An admin: everything but the payment customer id.
+    assert views["admin"]["safety"] == safety
+    assert views["admin"]["private"]["birth_date"] == "1990-05-01"
+    assert views["admin"]["private"]["home_latitude"] == 40.7
+
+
 async def test_suspending_signs_the_user_out_and_reinstating_lets_them_back(
     client: Client, people: People, db_conn: asyncpg.Connection
 ) -> None:
