@@ -27,11 +27,13 @@ from server.feedback.routes import FeedbackController
 from server.gallery.routes import gallery_router
 from server.health.routes import health, ready
 from server.hosts.routes import HostController
+from server.http_options import AllowedMethodsMiddleware
 from server.interests.routes import InterestsController
 from server.invitations.routes import InvitationController
 from server.locations.routes import LocationsController
 from server.logging import configure_logging
 from server.notifications.routes import NotificationsController
+from server.openapi import finish_document
 from server.pagination import provide_page_params
 from server.payments.plugin import PaymentsPlugin
 from server.payments.routes import StripeWebhookController
@@ -43,6 +45,7 @@ from server.safety.routes import SafetyController
 from server.settings import Settings, load_settings
 from server.social.routes import SocialController
 from server.storage.plugin import StoragePlugin
+from server.strict_body import strict_json_body
 from server.support.routes import SupportController
 from server.waitlist.routes import join_waitlist
 
@@ -51,16 +54,6 @@ class MetricsController(PrometheusController):
     path = "/metrics"
     opt = {"exclude_from_auth": True}
     include_in_schema = False
-
-
-def _drop_generic_400s(app: Litestar) -> None:
-    """Litestar documents a 400 "Validation Exception" on every route with input;
-    this server answers bad input with a 422 problem instead (see errors.py)."""
-    for path_item in (app.openapi_schema.paths or {}).values():
-        for method in ("get", "put", "post", "delete", "patch"):
-            operation = getattr(path_item, method, None)
-            if operation is not None and operation.responses:
-                operation.responses.pop("400", None)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -113,14 +106,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         middleware=[
             RequestContextMiddleware,
+            AllowedMethodsMiddleware,
             DefineMiddleware(
                 BearerAuthMiddleware,
                 exclude=["^/schema"],
                 exclude_from_auth_key="exclude_from_auth",
             ),
         ],
+        before_request=strict_json_body,
         before_send=[finish_request],
-        on_startup=[_drop_generic_400s],
+        on_startup=[finish_document],
         exception_handlers=exception_handlers,
         request_max_body_size=settings.max_request_body_bytes,
         openapi_config=OpenAPIConfig(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from builders import client_with
@@ -132,3 +133,36 @@ async def test_openapi_documents_every_route(client: Client) -> None:
     assert "application/problem+json" in verify["401"]["content"]
     assert "invalid_code" in verify["401"]["description"]
     assert "400" not in verify
+
+
+async def test_options_lists_every_method_of_the_path(client: Client) -> None:
+    """Without a token too (OPTIONS is how a client asks), and on staff routes."""
+    for path, allow in [
+        ("/v1/me", "DELETE, GET, OPTIONS, PATCH"),
+        ("/v1/admin/reports", "GET, OPTIONS"),
+        (f"/v1/admin/users/{uuid.uuid4()}", "GET, OPTIONS, PATCH"),
+        ("/v1/auth/otp", "OPTIONS, POST"),
+    ]:
+        r = await client.options(path)
+        assert r.status_code == 204, (path, r.text)
+        assert r.headers["allow"] == allow, path
+
+
+async def test_json_bodies_are_held_to_their_types_strictly(client: Client, sign_in: Any) -> None:
+    """A string is not a number, 0 is not false: what the document says is what passes."""
+    tokens = await sign_in()
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    place = {"name": "The Winslow", "address": "243 E 14th St", "latitude": 40.7, "longitude": -74}
+    for field, value in [("latitude", "40.7"), ("longitude", True)]:
+        r = await client.post("/v1/locations", headers=headers, json={**place, field: value})
+        assert_problem(r, 422, "validation_error")
+        assert r.json()["errors"][0]["key"] == field
+    r = await client.patch(
+        "/v1/me/notification-settings",
+        headers=headers,
+        json={"categories": {"invitations": {"push_enabled": 0}}},
+    )
+    assert_problem(r, 422, "validation_error")
+    assert r.json()["errors"][0]["key"] == "categories[...].push_enabled"
+    r = await client.post("/v1/locations", headers=headers, json=place)
+    assert r.status_code == 201, r.text

@@ -23,8 +23,10 @@ class MessageIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class ReadIn(msgspec.Struct, forbid_unknown_fields=True):
-    # The seq of the newest message read; beyond the last message means all of them.
-    seq: Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
+    # The seq of the newest message read; beyond the last message means all of
+    # them. At most 2**53 - 1, JSON's safe integers: the document writes bounds
+    # as floats, and the bigint limit 2**63 - 1 as a float is 2**63.
+    seq: Annotated[int, msgspec.Meta(ge=0, le=2**53 - 1)]
 
 
 class Message(msgspec.Struct):

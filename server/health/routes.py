@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from db.queries import health as q
-from server.errors import ApiError
+from server.errors import ApiError, problems
 
 _CHECK_TIMEOUT = 2.0
 
@@ -48,7 +48,13 @@ async def _redis_ok(redis: Redis) -> bool:
         return False
 
 
-@get("/ready", tags=["health"], opt={"exclude_from_auth": True}, summary="Readiness")
+@get(
+    "/ready",
+    tags=["health"],
+    opt={"exclude_from_auth": True},
+    summary="Readiness",
+    responses=problems(s503="not_ready (the database or Redis does not answer)"),
+)
 async def ready(state: State) -> Readiness:
     database = "ok" if await _database_ok(state.db_pool) else "unavailable"
     redis_client: Redis | None = state.redis

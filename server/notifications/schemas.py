@@ -10,15 +10,24 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from server.notifications.catalog import Kind
-from server.notifications.settings import Category, Channels
+from server.notifications.settings import CATEGORIES, Category, Channels
 
 Platform = Literal["ios", "android", "web"]
 MAX_TOKEN_LENGTH = 255
+# Checked by the service, which answers 422 `invalid_push_token` (a msgspec
+# pattern would answer `validation_error`); the document states it too.
+EXPO_TOKEN_PATTERN = r"^Expo(?:nent)?PushToken\[[A-Za-z0-9_-]+\]$"  # noqa: S105 (not a secret)
+ExpoToken = Annotated[
+    str,
+    msgspec.Meta(extra_json_schema={"pattern": EXPO_TOKEN_PATTERN, "maxLength": MAX_TOKEN_LENGTH}),
+]
+# A dict keyed by a Literal: the document says which keys (msgspec enforces them).
+CategoryMap = msgspec.Meta(extra_json_schema={"propertyNames": {"enum": list(CATEGORIES)}})
 
 
 class PushTokenIn(msgspec.Struct, forbid_unknown_fields=True):
-    # ExponentPushToken[...] or ExpoPushToken[...]; checked by the service (invalid_push_token).
-    token: str
+    # ExponentPushToken[...] or ExpoPushToken[...].
+    token: ExpoToken
     platform: Platform
     # The app's own id of the install; one active token per device of a user.
     device_id: (
@@ -38,7 +47,7 @@ class PushToken(msgspec.Struct):
 class NotificationSettings(msgspec.Struct):
     """Every category with its effective switches (defaults where never changed)."""
 
-    categories: dict[Category, Channels]
+    categories: Annotated[dict[Category, Channels], CategoryMap]
 
 
 class ChannelsPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -49,7 +58,7 @@ class ChannelsPatch(msgspec.Struct, forbid_unknown_fields=True):
 class NotificationSettingsPatch(msgspec.Struct, forbid_unknown_fields=True):
     """Only the categories and switches sent change."""
 
-    categories: dict[Category, ChannelsPatch]
+    categories: Annotated[dict[Category, ChannelsPatch], CategoryMap]
 
 
 class Notification(msgspec.Struct):

@@ -11,6 +11,7 @@ import msgspec
 from db.queries import notifications as q
 from server.errors import ApiError
 from server.notifications.schemas import (
+    EXPO_TOKEN_PATTERN,
     MAX_TOKEN_LENGTH,
     NotificationSettings,
     NotificationSettingsPatch,
@@ -26,7 +27,7 @@ from server.notifications.settings import (
     effective,
 )
 
-EXPO_TOKEN = re.compile(r"Expo(?:nent)?PushToken\[[A-Za-z0-9_-]+\]")
+EXPO_TOKEN = re.compile(EXPO_TOKEN_PATTERN)
 
 
 def is_expo_token(token: str) -> bool:

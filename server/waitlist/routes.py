@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, post
+from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody
 
 from db.queries import waitlist as q
@@ -30,7 +31,10 @@ class WaitlistEntry(msgspec.Struct):
     opt={"exclude_from_auth": True},
     status_code=201,
     description="201 when the number is new, 200 when it was already there.",
-    responses=problems(s422="invalid_phone, validation_error", s429="rate_limited"),
+    responses={
+        200: ResponseSpec(WaitlistEntry, description="Already there", generate_examples=False),
+        **problems(s422="invalid_phone, validation_error, malformed_json", s429="rate_limited"),
+    },
 )
 async def join_waitlist(
     request: Request[Any, Any, Any],
