@@ -38,13 +38,19 @@ class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
         return ""
 
 
-async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+async def create_pool(
+    dsn: str, *, min_size: int = 2, max_size: int = 10, statement_timeout_ms: int | None = None
+) -> asyncpg.Pool:
+    """`statement_timeout_ms`: PostgreSQL cancels any statement running longer
+    (the web process's bound; workers' jobs may legitimately run long)."""
+    settings = {"statement_timeout": str(statement_timeout_ms)} if statement_timeout_ms else {}
     pool: asyncpg.Pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
         connection_class=PooledConnection,
+        server_settings=settings,
     )
     return pool
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 import msgspec
 import structlog
 from litestar import Request, Response
@@ -152,6 +153,22 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     return problem_response(status, code, detail, headers=exc.headers)
 
 
+def database_unavailable(code: str = "database_unavailable") -> ApiError:
+    """The database is down, restarting, too slow or out of free connections:
+    the request can be retried, so 503 with Retry-After rather than 500."""
+    detail = {
+        "database_timeout": "The database took too long; try again",
+        "database_busy": "The server is busy; try again",
+    }.get(code, "The database is unavailable; try again")
+    return ApiError(503, code, detail, headers={"Retry-After": "1"})
+
+
+def _database_failed(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    logger.warning("database unavailable", path=request.url.path, error=repr(exc))
+    timeout = isinstance(exc, asyncpg.QueryCanceledError)
+    return _api_error(request, database_unavailable("database_timeout" if timeout else ""))
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     logger.exception("unhandled error", path=request.url.path, exc_info=exc)
     return problem_response(500, "server_error", "Internal server error")
@@ -159,6 +176,11 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Pro
 
 exception_handlers: ExceptionHandlersMap = {
     ApiError: _api_error,
+    # A connection lost mid-request, or a statement past its timeout (a
+    # refused connection or none free: request_connection.py).
+    asyncpg.PostgresConnectionError: _database_failed,
+    asyncpg.InterfaceError: _database_failed,
+    asyncpg.QueryCanceledError: _database_failed,
     ValidationException: _validation_error,
     HTTPException: _http_error,
     Exception: _unexpected,

@@ -20,6 +20,7 @@ from litestar import Litestar
 from litestar.config.app import AppConfig
 from litestar.di import Provide
 from litestar.plugins import InitPluginProtocol
+from pgqueuer import PgQueuer
 from redis.asyncio import Redis
 
 from db.listen import Notifications
@@ -32,7 +33,7 @@ from server.deps import provide_auth, provide_connection, provide_current_user
 from server.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from server.settings import Settings
 from workers.push.runtime import PushRuntime
-from workers.queue import build_queue, embedder_for
+from workers.queue import build_queue, embedder_for, run_queue
 
 
 class DatabasePlugin(InitPluginProtocol):
@@ -46,6 +47,7 @@ class DatabasePlugin(InitPluginProtocol):
             self.settings.database_url,
             min_size=self.settings.database_pool_min,
             max_size=self.settings.database_pool_max,
+            statement_timeout_ms=self.settings.database_statement_timeout_ms,
         )
         try:
             yield
@@ -123,30 +125,39 @@ class WorkersPlugin(InitPluginProtocol):
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
-        embedder = embedder_for(app.state.settings)
+        settings: Settings = app.state.settings
+        assert settings.database_url
+        # The jobs' own pool: without the web's statement timeout (a job may
+        # rightly run long), and not competing with requests for connections.
+        pool = await create_pool(settings.database_url, min_size=1, max_size=4)
+        embedder = embedder_for(settings)
         # Live notifications go through this process's own fan-out and presence.
         push = PushRuntime(
-            app.state.db_pool,
-            app.state.settings,
+            pool,
+            settings,
             app.state.fanout,
             app.state.presence,
             app.state.redis,
         )
         # The payments plugin owns the gateway (it starts first and stops last).
-        pgq = build_queue(
-            app.state.db_pool, app.state.settings, embedder, app.state.payments, push.expo
-        )
         push.sender.wake_on(app.state.notifications)
         stop = asyncio.Event()
-        tasks = {asyncio.create_task(pgq.run()), asyncio.create_task(push.sender.run(stop))}
+
+        def queue() -> PgQueuer:
+            return build_queue(pool, settings, embedder, app.state.payments, push.expo)
+
+        tasks = {
+            asyncio.create_task(run_queue(queue, stop)),
+            asyncio.create_task(push.sender.run(stop)),
+        }
         try:
             yield
         finally:
-            pgq.shutdown.set()
             stop.set()
             await asyncio.wait_for(asyncio.gather(*tasks), timeout=10)
             await embedder.aclose()
             await push.aclose()
+            await pool.close()
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app_config.lifespan.append(self.lifespan)

@@ -15,14 +15,25 @@ from __future__ import annotations
 import asyncpg
 from litestar.types import Scope
 
+from server.errors import database_unavailable
+
 _KEY = "momento_db_connection"
 
 
 async def request_connection(scope: Scope, pool: asyncpg.Pool) -> asyncpg.Connection:
+    """The request's connection; waits at most DATABASE_ACQUIRE_TIMEOUT_SECONDS
+    for one (then 503 `database_busy`), 503 `database_unavailable` when the
+    database cannot be reached."""
     state = scope.setdefault("state", {})
     conn: asyncpg.Connection | None = state.get(_KEY)
     if conn is None:
-        conn = await pool.acquire()
+        timeout = scope["litestar_app"].state.settings.database_acquire_timeout_seconds
+        try:
+            conn = await pool.acquire(timeout=timeout)
+        except TimeoutError:
+            raise database_unavailable("database_busy") from None
+        except (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError) as exc:
+            raise database_unavailable() from exc
         state[_KEY] = conn
     return conn
 

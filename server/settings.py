@@ -34,6 +34,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper"):
     database_url: str | None = None
     database_pool_min: int = 2
     database_pool_max: int = 10
+    # A web request waits at most this long for a pooled connection, and each
+    # of its statements runs at most DATABASE_STATEMENT_TIMEOUT_MS; past either
+    # it is answered 503 rather than left to pile up behind a slow database.
+    database_acquire_timeout_seconds: float = 5.0
+    database_statement_timeout_ms: int = 5000
     redis_url: str | None = None
     redis_key_prefix: str = "momento:"
     # Without Redis there is one process, so the workers run inside it.
@@ -208,6 +213,10 @@ def _check(s: Settings) -> list[str]:
         problems.append("PORT must be between 1 and 65535")
     if s.database_pool_min < 1 or s.database_pool_max < s.database_pool_min:
         problems.append("DATABASE_POOL_MIN must be >= 1 and <= DATABASE_POOL_MAX")
+    if not 0.1 <= s.database_acquire_timeout_seconds <= 60:
+        problems.append("DATABASE_ACQUIRE_TIMEOUT_SECONDS must be between 0.1 and 60")
+    if not 100 <= s.database_statement_timeout_ms <= 600_000:
+        problems.append("DATABASE_STATEMENT_TIMEOUT_MS must be between 100 and 600000")
     if s.jwt_secret and len(s.jwt_secret) < _MIN_SECRET_LENGTH:
         problems.append(f"JWT_SECRET must be at least {_MIN_SECRET_LENGTH} characters")
     if s.access_token_ttl_seconds < 60 or s.refresh_token_ttl_days < 1:

@@ -6,6 +6,7 @@ import asyncio
 import signal
 import sys
 
+from pgqueuer import PgQueuer
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from db.listen import Notifications
@@ -16,7 +17,7 @@ from server.logging import configure_logging
 from server.payments.plugin import build_gateway
 from server.settings import SettingsError, load_settings
 from workers.push.runtime import PushRuntime
-from workers.queue import build_queue, embedder_for
+from workers.queue import build_queue, embedder_for, run_queue
 
 # Callers wait for a free connection rather than fail when all are busy.
 REDIS_CONNECTIONS = 50
@@ -50,18 +51,16 @@ async def _main() -> None:
     )
     fanout = RedisFanout(redis, settings.redis_key_prefix) if redis else Fanout()
     push = PushRuntime(pool, settings, fanout, redis or Presence(), redis)
-    pgq = build_queue(pool, settings, embedder, gateway, push.expo)
     notifications = Notifications()
     push.sender.wake_on(notifications)
 
-    async def stop_queue() -> None:
-        await stop.wait()
-        pgq.shutdown.set()
+    def queue() -> PgQueuer:
+        return build_queue(pool, settings, embedder, gateway, push.expo)
 
     try:
         if not stop.is_set():
             await notifications.start(settings.database_url)
-            await asyncio.gather(pgq.run(), push.sender.run(stop), stop_queue())
+            await asyncio.gather(run_queue(queue, stop), push.sender.run(stop))
     finally:
         await notifications.stop()
         await embedder.aclose()

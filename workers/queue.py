@@ -3,9 +3,13 @@ registered in one place."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+from collections.abc import Callable
 
 import asyncpg
+import structlog
 from pgqueuer import PgQueuer
 from pgqueuer.models import Schedule
 
@@ -22,6 +26,40 @@ from workers.payments import PaymentJobs
 from workers.push.expo import ExpoClient
 from workers.push.receipts import check_receipts
 from workers.reminders import send_event_reminders, send_expiring_notices, send_rating_prompts
+
+logger = structlog.get_logger(__name__)
+
+RESTART_FIRST_SECONDS = 0.5
+RESTART_MAX_SECONDS = 10.0
+# Jobs are announced by NOTIFY; the queue also looks for due ones this often,
+# so a lost LISTEN (a database restart) delays a job by this much at most.
+POLL = dt.timedelta(seconds=5)
+
+
+async def run_queue(make: Callable[[], PgQueuer], stop: asyncio.Event) -> None:
+    """Run the job queue until `stop` is set. When it fails (the database went
+    away: pgqueuer's listener health check fails within 20 s and shuts it
+    down), a new one is built and started after a pause that doubles up to
+    10 s; jobs wait in their table meanwhile, none is lost."""
+    delay = RESTART_FIRST_SECONDS
+    while not stop.is_set():
+        pgq = make()
+        stopper = asyncio.create_task(_shut_down_on(stop, pgq))
+        try:
+            await pgq.run(dequeue_timeout=POLL, shutdown_on_listener_failure=True)
+            delay = RESTART_FIRST_SECONDS
+        except Exception as exc:
+            logger.warning("job queue stopped; restarting", error=repr(exc), retry_seconds=delay)
+        finally:
+            stopper.cancel()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+        delay = min(delay * 2, RESTART_MAX_SECONDS)
+
+
+async def _shut_down_on(stop: asyncio.Event, pgq: PgQueuer) -> None:
+    await stop.wait()
+    pgq.shutdown.set()
 
 
 def embedder_for(settings: Settings) -> Embedder:

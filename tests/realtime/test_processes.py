@@ -6,10 +6,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import uuid
 
-from helpers import until
+import asyncpg
+import httpx
+from helpers import bearer, make_phone, until
+from redis.asyncio import Redis
 from websockets.exceptions import ConnectionClosed
 
+from realtime.presence import is_watching
+from server.settings import Settings
 from tests.realtime.steps import (
     Chat,
     Connect,
@@ -17,6 +23,7 @@ from tests.realtime.steps import (
     Person,
     Process,
     RedisServer,
+    Serve,
     Socket,
     SpawnProcess,
     seqs,
@@ -133,3 +140,66 @@ async def test_a_redis_restart_and_a_dead_process_lose_and_double_nothing(
         assert [m["data"]["content"] for m in follower.got] == [f"#{n}" for n in range(1, 61)]
     await asyncio.sleep(0.3)
     assert all(len(f.got) == total for f in followers)
+
+
+async def test_rate_limits_and_presence_come_back_after_a_redis_restart(
+    serve: Serve, ws: Connect, chat: Chat, own_redis: RedisServer, settings: Settings
+) -> None:
+    """Redis keeps nothing across the restart: what must hold is that the live
+    state is written again (presence within a heartbeat) and limits count again."""
+    live = await serve(redis_url=own_redis.url, ws_heartbeat_seconds=1)
+    base = live.ws_url.replace("ws://", "http://").removesuffix("/v1/ws")
+    me = uuid.UUID(chat.me["user_id"])
+    watcher = await ws(live, chat.me)
+    await watcher.subscribe(chat.channel)
+    redis = Redis.from_url(own_redis.url)
+    try:
+
+        async def watching() -> bool:
+            return await is_watching(redis, me, chat.channel, settings.redis_key_prefix)
+
+        assert await watching()
+        own_redis.stop()
+        own_redis.start()
+        assert not await watching()  # the restart lost it...
+        await until(watching, 10, what="presence was not written again")  # ...and it is back
+
+        async with httpx.AsyncClient(base_url=base) as http:
+            phone = make_phone()
+            statuses = []
+            for _ in range(settings.otp_sends_per_phone_per_hour + 1):
+                r = await http.post("/v1/auth/otp", json={"phone_number": phone})
+                statuses.append(r.status_code)
+        limit = settings.otp_sends_per_phone_per_hour
+        assert statuses == [202] * limit + [429]
+    finally:
+        await redis.aclose()
+
+
+async def test_a_process_killed_mid_send_stores_the_retried_message_once(
+    spawn: SpawnProcess, chat: Chat, db_conn: asyncpg.Connection
+) -> None:
+    """The app sends, its process dies before or after storing (we cannot tell,
+    and neither can the app), and the app retries with the same client_id on
+    another process: exactly one message, whatever the moment of the kill."""
+    survivor = spawn()
+    await survivor.ready()
+    url = f"/v1/conversations/{chat.conversation_id}/messages"
+    for delay in (0.0, 0.01, 0.1):
+        doomed = spawn()
+        await doomed.ready()
+        client_id = str(uuid.uuid4())
+        body = {"content": f"after {delay}", "client_id": client_id}
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{doomed.port}") as http:
+            sending = asyncio.create_task(http.post(url, headers=bearer(chat.me), json=body))
+            await asyncio.sleep(delay)
+            doomed.kill()
+            with contextlib.suppress(httpx.HTTPError):
+                await sending
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{survivor.port}") as http:
+            r = await http.post(url, headers=bearer(chat.me), json=body)
+        assert r.status_code == 201, r.text
+        stored = await db_conn.fetch(
+            "SELECT id FROM messages WHERE client_id = $1", uuid.UUID(client_id)
+        )
+        assert [row["id"] for row in stored] == [uuid.UUID(r.json()["id"])], delay
