@@ -3,12 +3,14 @@ real server whose job queue runs beside it (the embedded default):
 
 a host publishes an event that starts a few minutes later; the matching wave
 invites the people nearby and they accept; two of them check in at the place;
-the event completes on its own schedule; both find each other in their Memory
+the lifecycle job completes it; both find each other in their Memory
 Books; one opens a conversation and the other receives the first message live.
 The third accepted but never came, and can do none of it.
 
 The clock is the one thing moved by hand: the event's times are shifted in the
-database where the story needs minutes or hours to pass.
+database where the story needs minutes or hours to pass, and the lifecycle job
+(scheduled every minute: tests/workers/test_maintenance.py) is run at once
+rather than waited for.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from builders import Kit, move_event
 from helpers import bearer, until
 
 from tests.realtime.steps import Connect, Person, Serve
+from workers.events import complete_events
 
 
 async def _guest(kit: Kit, name: str) -> Person:
@@ -96,14 +99,11 @@ async def test_people_who_met_find_each_other_and_talk_live(
             assert r.status_code == 200, r.text
             assert r.json()["status"] == "attended"
 
-        # It ends; the lifecycle schedule (every minute) completes it by itself.
+        # It ends; the lifecycle job completes it.
         await move_event(kit.db, event_id, start_hours=-1.5, length_hours=1)
-
-        async def completed() -> bool:
-            r = await http.get(f"/v1/events/{event_id}", headers=bearer(host))
-            return r.json()["status"] == "completed"
-
-        await until(completed, seconds=90)
+        await complete_events(live.app.state.db_pool)
+        r = await http.get(f"/v1/events/{event_id}", headers=bearer(host))
+        assert r.json()["status"] == "completed"
 
         async def book(guest: Person) -> list[str]:
             r = await http.get("/v1/me/connections", headers=bearer(guest))
