@@ -3,7 +3,9 @@
 Run once at startup (`finish_document`), over the document Litestar built:
 - Litestar documents a 400 "Validation Exception" on every route with input;
   this server answers bad input with a 422 problem instead (errors.py), so
-  the 400 goes and every operation that takes input documents the 422.
+  the 400 goes and every operation that takes input documents the 422 (and
+  413 for a body over MAX_REQUEST_BODY_BYTES); every one but /health
+  documents the 503s of a database that is down, busy or too slow.
 - Public routes (`opt={"exclude_from_auth": True}`, the ones the bearer
   middleware lets through) carry no security requirement; every other
   operation inherits the document's bearer requirement.
@@ -39,6 +41,8 @@ from litestar.routes import HTTPRoute
 from server.errors import PROBLEM_JSON
 
 METHODS = ("get", "put", "post", "delete", "patch")
+# Every route but /health can meet the database down, busy or slow (errors.py).
+DATABASE_PROBLEMS = "database_unavailable, database_busy, database_timeout"
 PUBLIC_OPT = "exclude_from_auth"
 # Request body component → JSON Schema keywords, for rules the types cannot carry.
 CROSS_FIELD: dict[str, dict[str, Any]] = {
@@ -168,6 +172,10 @@ def finish_document(app: Litestar) -> None:
                     else ("validation_error")
                 )
                 responses["422"] = _problem_response(codes)
+            if operation.request_body is not None and "413" not in responses:
+                responses["413"] = _problem_response("payload_too_large")
+            if path != "/health" and "503" not in responses:
+                responses["503"] = _problem_response(DATABASE_PROBLEMS)
             operation.responses = responses
             if (path, method) in public:
                 operation.security = []
