@@ -129,7 +129,10 @@ class WorkersPlugin(InitPluginProtocol):
         assert settings.database_url
         # The jobs' own pool: without the web's statement timeout (a job may
         # rightly run long), and not competing with requests for connections.
-        pool = await create_pool(settings.database_url, min_size=1, max_size=4)
+        # Sized as `python -m workers` sizes its own: the queue holds several at once.
+        pool = await create_pool(
+            settings.database_url, min_size=1, max_size=settings.database_pool_max
+        )
         embedder = embedder_for(settings)
         # Live notifications go through this process's own fan-out and presence.
         push = PushRuntime(
