@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: lock lock-upgrade run test lint bench-rest bench-matching bench-push bench-fanout bench-after-event migrate worker demo
+.PHONY: lock lock-upgrade run test lint bench-rest bench-matching bench-push bench-fanout bench-after-event bench-load migrate worker demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ bench-push: $(VENV)/.installed
 
 bench-after-event: $(VENV)/.installed
 	$(BIN)/python bench/after_event.py $(BENCH_ARGS)
+
+bench-load: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev,bench]'
+	$(BIN)/python bench/load.py $(BENCH_ARGS)
 
 bench-fanout: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev,bench]'
