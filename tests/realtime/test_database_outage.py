@@ -9,7 +9,8 @@ What must hold:
   timeout and a second: 503 `database_unavailable` (or `database_busy`)
   with Retry-After, never a 500 and never a hang;
 - once it is back, requests succeed again within 15 s without restarting
-  the app; the LISTEN connection is up again; the job queue takes new jobs;
+  the app; the LISTEN connection is up again and a sign-out's NOTIFY ends a
+  remembered sign-in at once; the job queue takes new jobs;
 - a message acknowledged before the outage is still there, and one sent
   after it is stored and reaches the other side live.
 - a statement held up by a lock answers 503 `database_timeout` within
@@ -108,6 +109,8 @@ async def test_a_database_restart_under_traffic(
         database_url=database.url,
         run_workers_in_web=True,
         database_acquire_timeout_seconds=ACQUIRE_SECONDS,
+        # Sign-ins are remembered; only the LISTEN connection's NOTIFY ends them early.
+        session_cache_seconds=300,
     )
     base = live.ws_url.replace("ws://", "http://").removesuffix("/v1/ws")
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
@@ -141,6 +144,16 @@ async def test_a_database_restart_under_traffic(
 
         await until(answers, 15, what="the app did not get its database back")
         await until(lambda: _up(live), 15, what="the LISTEN connection did not come back")
+        # It hears again: a sign-out after the outage ends the remembered sign-in at once.
+        carl = await _person(http, "Carl")
+        assert (await http.get("/v1/me", headers=bearer(carl))).status_code == 200
+        r = await http.post("/v1/auth/logout", json={"refresh_token": carl["refresh_token"]})
+        assert r.status_code == 204
+
+        async def signed_out() -> bool:
+            return (await http.get("/v1/me", headers=bearer(carl))).status_code == 401
+
+        await until(signed_out, 5, what="the sign-out NOTIFY did not arrive")
         r = await http.get(messages, headers=bearer(bob))
         assert [m["content"] for m in r.json()["items"]] == ["before"]
 
