@@ -28,6 +28,7 @@ from prometheus_client import Counter
 
 from realtime.channels import Channel
 from server.messaging import service as messaging
+from server.storage import Storage
 
 READS = Counter(
     "momento_ws_history_reads_total",
@@ -41,8 +42,9 @@ Caught = tuple[int, list[messaging.Item] | None]
 
 
 class CatchUp:
-    def __init__(self, pool: asyncpg.Pool, replay_limit: int) -> None:
+    def __init__(self, pool: asyncpg.Pool, replay_limit: int, storage: Storage) -> None:
         self._pool = pool
+        self._storage = storage
         self._limit = replay_limit
         # Reads asked for but not started: later askers for the same key join them.
         self._waiting: dict[tuple[str, int | None], asyncio.Task[Caught]] = {}
@@ -68,4 +70,5 @@ class CatchUp:
                 return latest, []
             if latest - since > self._limit:
                 return latest, None
-            return latest, await messaging.items_since(conn, channel, since, self._limit)
+            items = await messaging.items_since(conn, self._storage, channel, since, self._limit)
+            return latest, items

@@ -489,6 +489,7 @@ class Connection:
         await messaging.send(
             self.hub.pool,
             self.hub.fanout,
+            self.hub.storage,
             self.user_id,
             channel,
             frame.content,

@@ -78,6 +78,7 @@ class RealtimePlugin(InitPluginProtocol):
             app.state.tokens,
             app.state.auth.sessions,
             app.state.notifications,
+            app.state.storage,
         )
         app.state.fanout = fanout
         app.state.presence = presence

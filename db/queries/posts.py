@@ -17,12 +17,17 @@ from db.queries.events import viewer_role_sql
 
 # A post as the API shows it, from a relation `p` shaped like event_posts.
 # The host may have no social profile (a community host): their posts carry
-# the host's id and name instead.
+# the host's id, name and logo (the storage key of its newest `logo` photo).
 _POST_COLUMNS = """
     p.id, p.event_id, p.seq, sp.id AS author_profile_id,
     hp.user_id = p.user_id AS author_is_host,
     CASE WHEN hp.user_id = p.user_id THEN hp.id END AS author_host_id,
     CASE WHEN hp.user_id = p.user_id THEN hp.host_name END AS author_host_name,
+    CASE WHEN hp.user_id = p.user_id THEN (
+        SELECT ph.image_url FROM host_photos ph
+        WHERE ph.host_id = hp.id AND ph.photo_type = 'logo'
+        ORDER BY ph.created_at DESC, ph.id DESC LIMIT 1
+    ) END AS author_host_logo_key,
     p.content, p.deleted_at IS NOT NULL AS deleted, p.created_at
 """
 _POST_JOINS = """

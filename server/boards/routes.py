@@ -11,7 +11,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from realtime.channels import Channel
 from server.boards import service
 from server.boards.schemas import Post, PostIn
-from server.deps import Caller, DbConnection, PageRequest, RealtimeFanout
+from server.deps import Caller, DbConnection, FileStorage, PageRequest, RealtimeFanout
 from server.errors import AUTH_PROBLEMS, problems
 from server.messaging import service as messaging
 from server.pagination import Page
@@ -44,9 +44,10 @@ class BoardController(Controller):
         event_id: FromPath[uuid.UUID],
         current_user: Caller,
         conn: DbConnection,
+        storage: FileStorage,
         page: PageRequest,
     ) -> Page[Post]:
-        return await service.list_posts(conn, current_user.id, event_id, page)
+        return await service.list_posts(conn, storage, current_user.id, event_id, page)
 
     @post(
         "/",
@@ -71,9 +72,11 @@ class BoardController(Controller):
         current_user: Caller,
         conn: DbConnection,
         fanout: RealtimeFanout,
+        storage: FileStorage,
     ) -> Post:
+        channel = Channel("event", event_id)
         stored, _ = await messaging.send(
-            conn, fanout, current_user.id, Channel("event", event_id), data.content, data.client_id
+            conn, fanout, storage, current_user.id, channel, data.content, data.client_id
         )
         assert isinstance(stored, Post)  # an event channel holds posts
         return stored

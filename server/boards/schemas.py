@@ -23,11 +23,12 @@ class Post(msgspec.Struct):
     seq: int
     # null for a host without a social profile (a community host).
     author_profile_id: uuid.UUID | None
-    # The app shows the host's name and logo (GET /v1/hosts/{author_host_id})
-    # on the host's posts; both null on everyone else's.
+    # The app shows the host's name and logo on the host's posts; null on
+    # everyone else's (the logo also when the host has none).
     author_is_host: bool
     author_host_id: uuid.UUID | None
     author_host_name: str | None
+    author_host_logo_url: str | None
     # null only when deleted (tombstones appear in WebSocket replay, never in the REST list).
     content: str | None
     deleted: bool

@@ -30,6 +30,7 @@ from server.messaging.checks import Member, clamp_seq
 from server.messaging.sequenced import append
 from server.pagination import Page, PageParams, decode_cursor, make_page
 from server.profiles.service import require_profile_id
+from server.storage import Storage
 
 BOARD_ROLES = frozenset({"host", "collaborator", "attendee"})
 
@@ -38,8 +39,11 @@ def _not_found() -> ApiError:
     return ApiError(404, "not_found", "No such event")
 
 
-def _post(row: asyncpg.Record) -> Post:
-    return msgspec.convert(dict(row), Post)
+def _post(row: asyncpg.Record, storage: Storage) -> Post:
+    fields = dict(row)
+    logo = fields.pop("author_host_logo_key", None)
+    fields["author_host_logo_url"] = storage.url(logo) if logo else None
+    return msgspec.convert(fields, Post)
 
 
 async def _member(conn: asyncpg.Connection, user_id: uuid.UUID, event_id: uuid.UUID) -> Member:
@@ -76,6 +80,7 @@ async def board_access(
 
 async def create_post(
     conn: asyncpg.Connection,
+    storage: Storage,
     user_id: uuid.UUID,
     event_id: uuid.UUID,
     content: str,
@@ -93,11 +98,15 @@ async def create_post(
         store=lambda text: q.append_post(conn, user_id, event_id, text, client_id, BOARD_ROLES),
         admit=lambda row: _admitted(conn, user_id, row),
     )
-    return _post(row), created
+    return _post(row, storage), created
 
 
 async def list_posts(
-    conn: asyncpg.Connection, user_id: uuid.UUID, event_id: uuid.UUID, page: PageParams
+    conn: asyncpg.Connection,
+    storage: Storage,
+    user_id: uuid.UUID,
+    event_id: uuid.UUID,
+    page: PageParams,
 ) -> Page[Post]:
     await _member(conn, user_id, event_id)
     before = decode_cursor(page.cursor, int) if page.cursor else None
@@ -105,17 +114,17 @@ async def list_posts(
         conn, user_id, event_id, clamp_seq(before) if before is not None else None, page.limit + 1
     )
     items, cursor = make_page(rows, page.limit, key=lambda r: r["seq"])
-    return Page(items=[_post(r) for r in items], next_cursor=cursor)
+    return Page(items=[_post(r, storage) for r in items], next_cursor=cursor)
 
 
 async def posts_since(
-    conn: asyncpg.Connection, event_id: uuid.UUID, since: int, limit: int
+    conn: asyncpg.Connection, storage: Storage, event_id: uuid.UUID, since: int, limit: int
 ) -> list[Post]:
     """Posts with seq > since, ascending, at most `limit`, tombstones included,
     for the WebSocket gateway (gateway/catch_up.py), which checked who may
     follow the board and hides authors from each reader as it writes."""
     rows = await q.posts_since(conn, event_id, clamp_seq(since), max(limit, 0))
-    return [_post(r) for r in rows]
+    return [_post(r, storage) for r in rows]
 
 
 async def board_last_seq(conn: asyncpg.Connection, event_id: uuid.UUID) -> int:

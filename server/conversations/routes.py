@@ -114,10 +114,11 @@ class ConversationController(Controller):
         current_user: Caller,
         conn: DbConnection,
         fanout: RealtimeFanout,
+        storage: FileStorage,
     ) -> Message:
         channel = Channel("conversation", conversation_id)
         message, _ = await messaging.send(
-            conn, fanout, current_user.id, channel, data.content, data.client_id
+            conn, fanout, storage, current_user.id, channel, data.content, data.client_id
         )
         assert isinstance(message, Message)  # a conversation channel holds messages
         return message

@@ -22,6 +22,7 @@ from server.conversations import service as conversations
 from server.conversations.schemas import Message
 from server.errors import ApiError
 from server.messaging.checks import Member
+from server.storage import Storage
 
 # What a channel carries: the objects the REST lists return.
 Item = Post | Message
@@ -33,6 +34,7 @@ Acknowledge = Callable[[Item], Awaitable[None]]
 async def send(
     db: asyncpg.Connection | asyncpg.Pool,
     fanout: Fanout,
+    storage: Storage,
     user_id: uuid.UUID,
     channel: Channel,
     content: str,
@@ -46,7 +48,9 @@ async def send(
     item: Item
     async with _lend(db) as conn:
         if channel.kind == "event":
-            item, created = await boards.create_post(conn, user_id, channel.id, content, client_id)
+            item, created = await boards.create_post(
+                conn, storage, user_id, channel.id, content, client_id
+            )
         else:
             item, created = await conversations.create_message(
                 conn, user_id, channel.id, content, client_id
@@ -81,12 +85,12 @@ async def last_seq(conn: asyncpg.Connection, channel: Channel) -> int:
 
 
 async def items_since(
-    conn: asyncpg.Connection, channel: Channel, since: int, limit: int
+    conn: asyncpg.Connection, storage: Storage, channel: Channel, since: int, limit: int
 ) -> list[Item]:
     """Items with seq > since in order, whoever wrote them (the gateway leaves
     out authors hidden from each reader as it writes)."""
     if channel.kind == "event":
-        return list(await boards.posts_since(conn, channel.id, since, limit))
+        return list(await boards.posts_since(conn, storage, channel.id, since, limit))
     return list(await conversations.messages_since(conn, channel.id, since, limit))
 
 

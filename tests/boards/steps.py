@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from builders import Client
 from helpers import bearer
 
+from server.storage.local import LocalStorage
+
 Cast = dict[str, Any]
+# For posts made or read by calling the service directly: it only turns keys of
+# stored files (a host's logo) into URLs.
+STORAGE = LocalStorage(Path(tempfile.gettempdir()) / "momento-board-tests", "http://localhost")
 
 
 async def post(

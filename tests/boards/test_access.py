@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from boards.steps import Cast, post
+from boards.steps import STORAGE, Cast, post
 from helpers import bearer, block
 
 from server.boards import service
+from tests.photos.steps import jpeg_file, jpeg_with_gps
 
 Kit = Any
 
@@ -95,14 +96,22 @@ async def test_a_host_without_a_social_profile_reads_and_posts_as_the_host(
     kit: Kit, cast: Cast
 ) -> None:
     community = await kit.community_host("The Winslow")
+    r = await kit.client.post(
+        "/v1/me/host-profile/photos",
+        headers=bearer(community),
+        files=jpeg_file(jpeg_with_gps()),
+        data={"photo_type": "logo"},
+    )
+    logo = r.json()["image_url"]
     event = await kit.published(community, stops=[kit.stop(community["location_id"], 48)])
     await kit.invite(event, cast["attendee"], "confirmed")
     url = f"/v1/events/{event['id']}/posts"
     hosts = await post(kit.client, {"url": url, "host": community}, "host", "Welcome all")
     assert (hosts["author_profile_id"], hosts["author_is_host"]) == (None, True)
-    assert (hosts["author_host_id"], hosts["author_host_name"]) == (
+    assert (hosts["author_host_id"], hosts["author_host_name"], hosts["author_host_logo_url"]) == (
         community["host_id"],
         "The Winslow",
+        logo,
     )
     await post(kit.client, {"url": url, "attendee": cast["attendee"]}, "attendee", "Thanks!")
     for reader in (community, cast["attendee"]):
@@ -115,6 +124,7 @@ async def test_a_host_without_a_social_profile_reads_and_posts_as_the_host(
         ]
         # Only the host's posts name the host.
         assert (items[0]["author_host_id"], items[0]["author_host_name"]) == (None, None)
+        assert (items[0]["author_host_logo_url"], items[1]["author_host_logo_url"]) == (None, logo)
     # The host deletes posts on their board, like any host.
     r = await kit.client.delete(f"{url}/{items[0]['id']}", headers=bearer(community))
     assert r.status_code == 204
@@ -182,7 +192,7 @@ async def test_deleting_posts(kit: Kit, cast: Cast) -> None:
     # A seq is never reused; replay shows deleted posts as tombstones.
     after = await post(kit.client, cast, "attendee", "after")
     assert after["seq"] == 4
-    replay = await service.posts_since(kit.db, cast["event_id"], 0, 10)
+    replay = await service.posts_since(kit.db, STORAGE, cast["event_id"], 0, 10)
     assert [(p.seq, p.deleted, p.content) for p in replay] == [
         (1, True, None),
         (2, True, None),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from boards.steps import Cast, post
+from boards.steps import STORAGE, Cast, post
 from helpers import bearer, gather
 
 from server.boards import service
@@ -62,9 +62,9 @@ async def test_twenty_concurrent_posts_get_seqs_one_to_twenty(kit: Kit, cast: Ca
     assert sorted(r.json()["seq"] for r in responses) == list(range(1, 21))
     assert await service.board_last_seq(kit.db, cast["event_id"]) == 20
     # Seq order is commit order: replay sees them ascending with no gap.
-    replay = await service.posts_since(kit.db, cast["event_id"], 0, 100)
+    replay = await service.posts_since(kit.db, STORAGE, cast["event_id"], 0, 100)
     assert [p.seq for p in replay] == list(range(1, 21))
-    assert [p.seq for p in await service.posts_since(kit.db, cast["event_id"], 15, 3)] == [
+    assert [p.seq for p in await service.posts_since(kit.db, STORAGE, cast["event_id"], 15, 3)] == [
         16,
         17,
         18,
@@ -111,8 +111,12 @@ async def test_a_retry_with_the_same_client_id_returns_the_first_post(kit: Kit, 
 async def test_create_post_tells_the_gateway_what_is_new(kit: Kit, cast: Cast) -> None:
     user_id = uuid.UUID(cast["attendee"]["user_id"])
     client_id = uuid.uuid4()
-    created, new = await service.create_post(kit.db, user_id, cast["event_id"], "hi", client_id)
-    again, new_again = await service.create_post(kit.db, user_id, cast["event_id"], "hi", client_id)
+    created, new = await service.create_post(
+        kit.db, STORAGE, user_id, cast["event_id"], "hi", client_id
+    )
+    again, new_again = await service.create_post(
+        kit.db, STORAGE, user_id, cast["event_id"], "hi", client_id
+    )
     assert (new, new_again) == (True, False)
     assert again == created
 

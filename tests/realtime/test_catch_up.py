@@ -34,7 +34,12 @@ async def test_after_the_redis_link_is_lost_a_channel_is_read_once_for_everyone(
     # Stored but never published (its process died after the commit): only a
     # catch-up can bring it.
     post, _ = await boards.create_post(
-        db_conn, uuid.UUID(board.attendee["user_id"]), board.event_id, "Missed", None
+        db_conn,
+        live.app.state.storage,
+        uuid.UUID(board.attendee["user_id"]),
+        board.event_id,
+        "Missed",
+        None,
     )
     before = catch_up_reads()
 

@@ -187,8 +187,9 @@ async def test_a_lost_live_item_is_read_from_the_database(
     reader = await ws(live, board.host)
     await reader.subscribe(board.channel, since=0)
     user_id = uuid.UUID(board.attendee["user_id"])
+    storage = live.app.state.storage
     stored = [
-        (await boards.create_post(db_conn, user_id, board.event_id, f"#{n}", None))[0]
+        (await boards.create_post(db_conn, storage, user_id, board.event_id, f"#{n}", None))[0]
         for n in range(1, 4)
     ]
     # Only the last one is published (the others' publishes were lost).
