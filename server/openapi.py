@@ -18,6 +18,10 @@ Run once at startup (`finish_document`), over the document Litestar built:
   types as `Meta(extra_json_schema=...)` (push tokens, links, time zones).
 - Rules across fields that JSON Schema can state, which a Struct cannot
   (`CROSS_FIELD`).
+- Links from what a create returns to the routes of the thing created
+  (`POST /v1/events` 201 → `/v1/events/{event_id}...` with `event_id` from
+  the body's `id`), so clients and tools (Schemathesis' stateful phase) can
+  follow them.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Any
 import msgspec
 from litestar import Litestar
 from litestar.openapi.spec import (
+    Link,
     OpenAPIMediaType,
     OpenAPIResponse,
     Operation,
@@ -139,6 +144,53 @@ def _has_cursor(operation: Operation) -> bool:
     return any(getattr(p, "name", None) == "cursor" for p in operation.parameters or [])
 
 
+def _fields(response: OpenAPIResponse, schemas: dict[str, Any]) -> set[str]:
+    """The top-level property names of a JSON response's body."""
+    media = (response.content or {}).get("application/json")
+    schema = media.schema if media is not None else None
+    if isinstance(schema, Reference):
+        schema = schemas.get(schema.ref.rsplit("/", 1)[-1])
+    if isinstance(schema, Schema):
+        return set(schema.properties or {})
+    if isinstance(schema, dict):
+        return set(schema.get("properties", {}))
+    return set()
+
+
+def _link_created(paths: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """On each create (POST answering 201 with an object) of a path P, a link to
+    every operation of P/{x}...: x is the created object's field of that name
+    if it has one (a block's `profile_id`), else its `id`; the parameters
+    before it come from the create's own path."""
+    for path, item in paths.items():
+        create = getattr(item, "post", None)
+        created = (create.responses or {}).get("201") if create else None
+        if not isinstance(created, OpenAPIResponse):
+            continue
+        fields = _fields(created, schemas)
+        if "id" not in fields and not fields:
+            continue
+        links: dict[str, Link | Reference] = {}
+        for target, target_item in paths.items():
+            found = re.fullmatch(re.escape(path) + r"/\{(\w+)\}(/[^{}]*)?", target)
+            if not found:
+                continue  # not below P, or it needs an id this response cannot give
+            key = found.group(1)
+            if key not in fields and "id" not in fields:
+                continue
+            parameters: dict[str, Any] = {key: f"$response.body#/{key if key in fields else 'id'}"}
+            for name in re.findall(r"\{(\w+)\}", path):
+                parameters[name] = f"$request.path.{name}"
+            for method in METHODS:
+                operation = getattr(target_item, method, None)
+                if operation is not None and operation.operation_id:
+                    links[f"{method}_{operation.operation_id}"] = Link(
+                        operation_id=operation.operation_id, parameters=parameters
+                    )
+        if links:
+            created.links = links
+
+
 def finish_document(app: Litestar) -> None:
     document = app.openapi_schema
     public, optional_body = _operations(app)
@@ -156,6 +208,7 @@ def finish_document(app: Litestar) -> None:
             schema["additionalProperties"] = False
     for name, keywords in CROSS_FIELD.items():
         schemas[name].update(keywords)
+    _link_created(document.paths or {}, schemas)
     for path, item in (document.paths or {}).items():
         for method in METHODS:
             operation: Operation | None = getattr(item, method, None)

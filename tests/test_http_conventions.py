@@ -133,6 +133,17 @@ async def test_openapi_documents_every_route(client: Client) -> None:
     assert "application/problem+json" in verify["401"]["content"]
     assert "invalid_code" in verify["401"]["description"]
     assert "400" not in verify
+    # Public routes need no token; the others inherit the bearer requirement.
+    assert paths["/v1/auth/verify"]["post"]["security"] == []
+    assert "security" not in paths["/v1/me"]["get"]
+    # A create links to the routes of what it created, with the id it returns.
+    links = paths["/v1/events"]["post"]["responses"]["201"]["links"]
+    get_event = paths["/v1/events/{event_id}"]["get"]["operationId"]
+    assert links[f"get_{get_event}"]["parameters"] == {"event_id": "$response.body#/id"}
+    unblock = paths["/v1/blocks"]["post"]["responses"]["201"]["links"]
+    assert [link["parameters"] for link in unblock.values()] == [
+        {"profile_id": "$response.body#/profile_id"}
+    ]
 
 
 async def test_options_lists_every_method_of_the_path(client: Client) -> None:
