@@ -12,6 +12,8 @@ connection).
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 from litestar.types import Scope
 
@@ -29,7 +31,10 @@ async def request_connection(scope: Scope, pool: asyncpg.Pool) -> asyncpg.Connec
     if conn is None:
         timeout = scope["litestar_app"].state.settings.database_acquire_timeout_seconds
         try:
-            conn = await pool.acquire(timeout=timeout)
+            # asyncio.timeout, not acquire(timeout=): asyncpg would run the wait in
+            # a task of its own (asyncio.wait_for), a task per request.
+            async with asyncio.timeout(timeout):
+                conn = await pool.acquire()
         except TimeoutError:
             raise database_unavailable("database_busy") from None
         except (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError) as exc:

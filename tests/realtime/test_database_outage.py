@@ -14,7 +14,9 @@ What must hold:
 - a message acknowledged before the outage is still there, and one sent
   after it is stored and reaches the other side live.
 - a statement held up by a lock answers 503 `database_timeout` within
-  DATABASE_STATEMENT_TIMEOUT_MS and a second, instead of piling up.
+  DATABASE_STATEMENT_TIMEOUT_MS and a second, instead of piling up; a
+  request that finds no free connection answers 503 `database_busy` within
+  DATABASE_ACQUIRE_TIMEOUT_SECONDS and a second.
 """
 
 from __future__ import annotations
@@ -210,3 +212,25 @@ async def test_a_statement_stuck_behind_a_lock_answers_503_in_time(
             await locker.close()
         r = await http.get("/v1/me", headers=bearer(ann))
         assert r.status_code == 200
+
+
+async def test_no_free_connection_answers_503_busy_in_time(
+    serve: Serve, database: Database
+) -> None:
+    live = await serve(
+        database_url=database.url,
+        database_pool_min=1,
+        database_pool_max=1,
+        database_acquire_timeout_seconds=ACQUIRE_SECONDS,
+    )
+    base = live.ws_url.replace("ws://", "http://").removesuffix("/v1/ws")
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        ann = await _person(http, "Ann")
+        pool = live.app.state.db_pool
+        async with pool.acquire():  # the pool's only connection, held elsewhere
+            started = time.monotonic()
+            r = await http.get("/v1/me", headers=bearer(ann))
+            assert time.monotonic() - started < ACQUIRE_SECONDS + 1
+            assert (r.status_code, r.json()["code"]) == (503, "database_busy")
+            assert r.headers["retry-after"] == "1"
+        assert (await http.get("/v1/me", headers=bearer(ann))).status_code == 200
