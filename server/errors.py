@@ -58,12 +58,16 @@ class Problem(msgspec.Struct, omit_defaults=True):
     errors: list[dict[str, Any]] | None = None
 
 
+# How the document describes every problem response (server/openapi.py adds some).
+PROBLEM_DESCRIPTION = "Problem details; code: "
+
+
 def problems(**codes: str) -> dict[int, ResponseSpec]:
     """OpenAPI entries for a route's error responses: problems(s401="invalid_code, ...")."""
     return {
         int(status[1:]): ResponseSpec(
             Problem,
-            description=f"Problem details; code: {names}",
+            description=PROBLEM_DESCRIPTION + names,
             media_type=PROBLEM_JSON,
             generate_examples=False,
         )
@@ -153,20 +157,25 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     return problem_response(status, code, detail, headers=exc.headers)
 
 
+DATABASE_PROBLEMS = {
+    "database_unavailable": "The database is unavailable; try again",
+    "database_busy": "The server is busy; try again",
+    "database_timeout": "The database took too long; try again",
+}
+
+
 def database_unavailable(code: str = "database_unavailable") -> ApiError:
-    """The database is down, restarting, too slow or out of free connections:
-    the request can be retried, so 503 with Retry-After rather than 500."""
-    detail = {
-        "database_timeout": "The database took too long; try again",
-        "database_busy": "The server is busy; try again",
-    }.get(code, "The database is unavailable; try again")
-    return ApiError(503, code, detail, headers={"Retry-After": "1"})
+    """The database is down, restarting, too slow (`database_timeout`) or out of
+    free connections (`database_busy`): the request can be retried, so 503 with
+    Retry-After rather than 500."""
+    return ApiError(503, code, DATABASE_PROBLEMS[code], headers={"Retry-After": "1"})
 
 
 def _database_failed(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     logger.warning("database unavailable", path=request.url.path, error=repr(exc))
     timeout = isinstance(exc, asyncpg.QueryCanceledError)
-    return _api_error(request, database_unavailable("database_timeout" if timeout else ""))
+    code = "database_timeout" if timeout else "database_unavailable"
+    return _api_error(request, database_unavailable(code))
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:

@@ -43,11 +43,9 @@ from litestar.openapi.spec import (
 )
 from litestar.routes import HTTPRoute
 
-from server.errors import PROBLEM_JSON
+from server.errors import DATABASE_PROBLEMS, PROBLEM_DESCRIPTION, PROBLEM_JSON
 
 METHODS = ("get", "put", "post", "delete", "patch")
-# Every route but /health can meet the database down, busy or slow (errors.py).
-DATABASE_PROBLEMS = "database_unavailable, database_busy, database_timeout"
 PUBLIC_OPT = "exclude_from_auth"
 # Request body component → JSON Schema keywords, for rules the types cannot carry.
 CROSS_FIELD: dict[str, dict[str, Any]] = {
@@ -70,14 +68,16 @@ def _structs(cls: type[msgspec.Struct] = msgspec.Struct) -> Iterator[type[msgspe
 def _request_bodies() -> dict[str, type[msgspec.Struct]]:
     """The Structs that refuse unknown fields (request bodies), by name, leaving
     out names shared with any other Struct."""
-    found: dict[str, list[type[msgspec.Struct]]] = {}
-    for struct in _structs():
-        found.setdefault(struct.__name__, []).append(struct)
-    return {
-        name: structs[0]
-        for name, structs in found.items()
-        if len(structs) == 1 and structs[0].__struct_config__.forbid_unknown_fields
-    }
+    found: dict[str, set[type[msgspec.Struct]]] = {}
+    for struct in _structs():  # a class reached twice (two bases) counts once
+        found.setdefault(struct.__name__, set()).add(struct)
+    bodies = {}
+    for name, structs in found.items():
+        if len(structs) == 1:
+            (struct,) = structs
+            if struct.__struct_config__.forbid_unknown_fields:
+                bodies[name] = struct
+    return bodies
 
 
 def _msgspec_schemas(structs: list[type[msgspec.Struct]]) -> dict[str, dict[str, Any]]:
@@ -122,7 +122,7 @@ def _operations(app: Litestar) -> tuple[Operations, Operations]:
 
 def _problem_response(codes: str) -> OpenAPIResponse:
     return OpenAPIResponse(
-        description=f"Problem details; code: {codes}",
+        description=PROBLEM_DESCRIPTION + codes,
         content={
             PROBLEM_JSON: OpenAPIMediaType(schema=Reference(ref="#/components/schemas/Problem"))
         },
@@ -132,7 +132,7 @@ def _problem_response(codes: str) -> OpenAPIResponse:
 def _ours(response: OpenAPIResponse | Reference) -> bool:
     """A response errors.problems() declared (Litestar's own 400 is not)."""
     return isinstance(response, OpenAPIResponse) and response.description.startswith(
-        "Problem details"
+        PROBLEM_DESCRIPTION
     )
 
 
@@ -168,7 +168,7 @@ def _link_created(paths: dict[str, Any], schemas: dict[str, Any]) -> None:
         if not isinstance(created, OpenAPIResponse):
             continue
         fields = _fields(created, schemas)
-        if "id" not in fields and not fields:
+        if not fields:
             continue
         links: dict[str, Link | Reference] = {}
         for target, target_item in paths.items():
@@ -219,16 +219,13 @@ def finish_document(app: Litestar) -> None:
             if generic is not None and not _ours(generic):
                 del responses["400"]
             if _takes_input(operation) and "422" not in responses:
-                codes = (
-                    "validation_error, invalid_cursor"
-                    if _has_cursor(operation)
-                    else ("validation_error")
-                )
-                responses["422"] = _problem_response(codes)
+                cursor = ", invalid_cursor" if _has_cursor(operation) else ""
+                responses["422"] = _problem_response("validation_error" + cursor)
             if operation.request_body is not None and "413" not in responses:
                 responses["413"] = _problem_response("payload_too_large")
             if path != "/health" and "503" not in responses:
-                responses["503"] = _problem_response(DATABASE_PROBLEMS)
+                # Every route but /health can meet the database down, busy or slow.
+                responses["503"] = _problem_response(", ".join(DATABASE_PROBLEMS))
             operation.responses = responses
             if (path, method) in public:
                 operation.security = []

@@ -234,3 +234,36 @@ async def test_no_free_connection_answers_503_busy_in_time(
             assert (r.status_code, r.json()["code"]) == (503, "database_busy")
             assert r.headers["retry-after"] == "1"
         assert (await http.get("/v1/me", headers=bearer(ann))).status_code == 200
+
+
+async def test_a_connection_lost_mid_request_answers_503_unavailable(
+    serve: Serve, database: Database
+) -> None:
+    live = await serve(database_url=database.url)
+    base = live.ws_url.replace("ws://", "http://").removesuffix("/v1/ws")
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        ann = await _person(http, "Ann")
+        locker = await asyncpg.connect(database.url)
+        try:
+            async with locker.transaction():
+                await locker.execute("LOCK TABLE social_profiles IN ACCESS EXCLUSIVE MODE")
+                asked = asyncio.create_task(http.get("/v1/me", headers=bearer(ann)))
+
+                async def waiting() -> list[int]:
+                    return [
+                        r["pid"]
+                        for r in await locker.fetch(
+                            "SELECT pid FROM pg_stat_activity "
+                            "WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                        )
+                    ]
+
+                await until(waiting, 5, what="the request never waited on the lock")
+                for pid in await waiting():  # the request's connection dies mid-statement
+                    await locker.execute("SELECT pg_terminate_backend($1)", pid)
+                r = await asked
+        finally:
+            await locker.close()
+        assert (r.status_code, r.json()["code"]) == (503, "database_unavailable")
+        assert r.headers["retry-after"] == "1"
+        assert (await http.get("/v1/me", headers=bearer(ann))).status_code == 200
