@@ -108,15 +108,6 @@ async def collaborators(conn: asyncpg.Connection, event_id: uuid.UUID) -> list[u
     return [r["user_id"] for r in rows]
 
 
-async def host_user(conn: asyncpg.Connection, event_id: uuid.UUID) -> uuid.UUID | None:
-    user_id: uuid.UUID | None = await conn.fetchval(
-        "SELECT hp.user_id FROM events e JOIN host_profiles hp ON hp.id = e.host_id "
-        "WHERE e.id = $1",
-        event_id,
-    )
-    return user_id
-
-
 async def invitation_owner(conn: asyncpg.Connection, invitation_id: uuid.UUID) -> asyncpg.Record:
     """(user_id, event_id, event_title) of an invitation."""
     row: asyncpg.Record | None = await conn.fetchrow(

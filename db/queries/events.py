@@ -407,6 +407,7 @@ async def delete_collaborator(
 
 class TransitionFacts(msgspec.Struct, frozen=True):
     status: EventStatus
+    host_user_id: uuid.UUID
     title: str
     confirmation_fee: int
     min_attendees: int | None
@@ -423,9 +424,11 @@ async def lock_event(conn: asyncpg.Connection, event_id: uuid.UUID) -> Transitio
     the transaction ends (transitions of one event happen one at a time)."""
     row = await conn.fetchrow(
         """
-        SELECT e.status, e.title, e.confirmation_fee, e.min_attendees, e.max_attendees,
-               e.age_min, e.age_max, t.stop_count, t.first_start > now() AS starts_in_future
+        SELECT e.status, hp.user_id AS host_user_id, e.title, e.confirmation_fee,
+               e.min_attendees, e.max_attendees, e.age_min, e.age_max, t.stop_count,
+               t.first_start > now() AS starts_in_future
         FROM events e
+        JOIN host_profiles hp ON hp.id = e.host_id
         CROSS JOIN LATERAL (
             SELECT count(*) AS stop_count, min(s.start_time) AS first_start
             FROM event_itinerary_stops s WHERE s.event_id = e.id

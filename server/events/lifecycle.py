@@ -109,9 +109,8 @@ async def cancel_event(conn: asyncpg.Connection, event_id: uuid.UUID, reason: Ca
         await notify_many(conn, refunded, "event_cancelled", {**data, "refund": True})
         # The team hears it too; the host only when they did not cancel it themselves.
         team = await audience_q.collaborators(conn, event_id)
-        host_user_id = await audience_q.host_user(conn, event_id)
-        if reason != "host" and host_user_id is not None:
-            team.append(host_user_id)
+        if reason != "host":
+            team.append(event.host_user_id)
         others = [r["user_id"] for r in told] + team
         await notify_many(
             conn,
