@@ -505,9 +505,7 @@ class Connection:
         await self.hub.fanout.ephemeral(
             name,
             frames.TypingEvent(
-                channel=name,
-                profile_id=state.member.profile_id,
-                host_id=None if state.member.profile_id else state.member.host_id,
+                channel=name, profile_id=state.member.profile_id, host_id=state.member.host_id
             ),
         )
 

@@ -92,14 +92,11 @@ class Fanout:
 
     async def ephemeral(self, channel: str, frame: frames.TypingEvent | frames.ReadEvent) -> None:
         """Deliver a typing or read event: never stored, dropped first under pressure."""
-        typing = isinstance(frame, frames.TypingEvent)
-        author = frame.host_id if isinstance(frame, frames.TypingEvent) else None
-        delivery = Delivery(
-            frames.encode(frame),
-            author=frame.profile_id or author,
-            droppable=True,
-            echo=not typing,
-        )
+        if isinstance(frame, frames.TypingEvent):  # not echoed to the typist
+            author, echo = frame.profile_id or frame.host_id, False
+        else:
+            author, echo = frame.profile_id, True
+        delivery = Delivery(frames.encode(frame), author=author, droppable=True, echo=echo)
         await self._send(channel, delivery)
 
     async def notify_user(self, user_id: uuid.UUID, data: dict[str, Any]) -> None:

@@ -67,12 +67,13 @@ async def append_post(
     columns of board_member, NULL when there is no such event), and a post:
     the caller's post with this client_id if there is one (on whichever event),
     else, when `content` is given and the caller may post (a role in `roles`,
-    the event not a draft, a social profile unless they host it), a new post with the event's next
-    `seq`, with `created` true. The seq is taken by an UPDATE of the event row,
-    whose lock makes concurrent posts wait their turn and commit in order; a
-    post that fails rolls its seq back, so seqs have no gaps. A retry racing the
-    first try with the same client_id fails on the unique key (the first is not
-    in this statement's snapshot): run it again to find the first."""
+    the event not a draft, a social profile unless they host it), a new post
+    with the event's next `seq`, with `created` true. The seq is taken by an
+    UPDATE of the event row, whose lock makes concurrent posts wait their turn
+    and commit in order; a post that fails rolls its seq back, so seqs have no
+    gaps. A retry racing the first try with the same client_id fails on the
+    unique key (the first is not in this statement's snapshot): run it again to
+    find the first."""
     row: asyncpg.Record | None = await conn.fetchrow(
         f"""
         WITH m AS ({_MEMBER}),

@@ -3,9 +3,9 @@
 The board is for the event's host, collaborators and confirmed attendees
 (the roles of `viewer_role_sql`), once the event is published, each with a
 social profile (posts are signed by it), except the host, who may have none
-(a community host's posts are signed by the host profile). Someone who may see the event but
-not its board gets 403 `forbidden`; anyone else 404, as for every event
-route. Posts whose author is not visible to the reader (a block either way,
+(a community host's posts are signed by the host profile). Someone who may
+see the event but not its board gets 403 `forbidden`; anyone else 404, as
+for every event route. Posts whose author is not visible to the reader (a block either way,
 a suspended account) are never returned to that reader: lists filter them
 here, the WebSocket gateway as it writes each frame.
 
@@ -65,7 +65,8 @@ async def _admitted(
         raise ApiError(403, "forbidden", "The board opens when the event is published")
     if row["profile_id"] is None and row["host_id"] is None:
         await require_profile_id(conn, user_id)  # raises 409 social_profile_required
-    return Member(profile_id=row["profile_id"], host_id=row["host_id"])
+    profile_id = row["profile_id"]
+    return Member(profile_id=profile_id, host_id=None if profile_id else row["host_id"])
 
 
 async def board_access(

@@ -15,7 +15,8 @@ _BIGINT = (-(2**63), 2**63 - 1)
 
 class Member(msgspec.Struct, frozen=True):
     """Who the caller is on a channel they may use: their social profile, or, for
-    an event's host who has none (a community host), their host profile."""
+    an event's host who has none (a community host), their host profile
+    (`host_id` is set only then)."""
 
     profile_id: uuid.UUID | None
     host_id: uuid.UUID | None = None
