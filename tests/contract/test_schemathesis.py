@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +31,10 @@ import httpx
 import pytest
 from fakes.http import serve
 from fakes.stripe import SECRET_KEY, WEBHOOK_SECRET, FakeStripe
-from helpers import JWT_SECRET, TEST_OTP_CODE, TEST_PHONE_PREFIX, free_port
+from helpers import TEST_OTP_CODE, TEST_PHONE_PREFIX, free_port
 
 from server.settings import Settings
+from tests.realtime.steps import Process, server_env
 
 EXCLUDED = {"DELETE /v1/me", "POST /v1/auth/logout"}
 # Fixed, so CI is repeatable, bounded and a red run can be replayed; set
@@ -147,47 +148,21 @@ def stripe() -> Iterator[str]:
 
 
 @pytest.fixture
-def server(settings: Settings, stripe: str, tmp_path: Path) -> Iterator[str]:
-    env = {
-        **{k: v for k, v in os.environ.items() if k.startswith(("PATH", "LANG", "HOME"))},
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-        "MOMENTO_ENV": "test",
-        "MOMENTO_DATA_DIR": str(tmp_path),
-        "DATABASE_URL": settings.database_url or "",
-        "REDIS_URL": settings.redis_url or "",
-        "REDIS_KEY_PREFIX": settings.redis_key_prefix,
-        "RUN_WORKERS_IN_WEB": "false",
-        "JWT_SECRET": JWT_SECRET,
-        "AUTH_TEST_PHONE_PREFIX": TEST_PHONE_PREFIX,
-        "AUTH_TEST_OTP_CODE": TEST_OTP_CODE,
-        "STRIPE_SECRET_KEY": SECRET_KEY,
-        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "STRIPE_API_BASE": stripe,
-        "LOG_LEVEL": "WARNING",
-    }
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory"]
-    with (tmp_path / "server.log").open("wb") as log:
-        proc = subprocess.Popen(
-            [*command, "--no-access-log", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        assert proc.poll() is None, (tmp_path / "server.log").read_text()
-        try:
-            if httpx.get(f"{base}/health").status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.1)
-    yield base
-    proc.kill()
-    proc.wait(10)
+async def server(settings: Settings, stripe: str) -> AsyncIterator[str]:
+    env = server_env(
+        settings,
+        AUTH_TEST_PHONE_PREFIX=TEST_PHONE_PREFIX,
+        AUTH_TEST_OTP_CODE=TEST_OTP_CODE,
+        STRIPE_SECRET_KEY=SECRET_KEY,
+        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        STRIPE_API_BASE=stripe,
+    )
+    process = Process(env, free_port(), settings.data_dir / "server.log")
+    try:
+        await process.ready()
+        yield f"http://127.0.0.1:{process.port}"
+    finally:
+        process.kill()
 
 
 def _fuzzer(base: str) -> str:

@@ -10,7 +10,6 @@ People, events and conversations are made through the REST API of the
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -21,7 +20,7 @@ import msgspec
 import pytest
 import uvicorn
 from builders import Kit
-from helpers import JWT_SECRET, bearer, free_port
+from helpers import bearer, free_port
 from websockets.asyncio.client import connect
 
 from server.app import create_app
@@ -38,6 +37,7 @@ from tests.realtime.steps import (
     Socket,
     SpawnProcess,
     make_chat,
+    server_env,
 )
 
 
@@ -82,19 +82,7 @@ def spawn(settings: Settings) -> Iterator[SpawnProcess]:
     started: list[Process] = []
 
     def _spawn(redis_url: str | None = None) -> Process:
-        env = {
-            **{k: v for k, v in os.environ.items() if k.startswith(("PATH", "LANG", "HOME"))},
-            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-            "MOMENTO_ENV": "test",
-            "MOMENTO_DATA_DIR": str(settings.data_dir),
-            "DATABASE_URL": settings.database_url or "",
-            "REDIS_URL": redis_url or settings.redis_url or "",
-            "REDIS_KEY_PREFIX": settings.redis_key_prefix,
-            "RUN_WORKERS_IN_WEB": "false",
-            "JWT_SECRET": JWT_SECRET,
-            "SESSION_CACHE_SECONDS": "0",
-            "LOG_LEVEL": "WARNING",
-        }
+        env = server_env(settings, REDIS_URL=redis_url or settings.redis_url or "")
         port = free_port()
         process = Process(env, port, settings.data_dir / f"server-{port}.log")
         started.append(process)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from realtime import frames
+from server.settings import Settings
 
 Person = dict[str, Any]
 
@@ -45,6 +47,25 @@ Serve = Callable[..., Awaitable[Live]]
 
 
 _ARGS = ("--no-access-log", "--host", "127.0.0.1", "--port")
+
+
+def server_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment of a server process on the test's database and Redis
+    (`extra` adds or replaces variables)."""
+    return {
+        **{k: v for k, v in os.environ.items() if k.startswith(("PATH", "LANG", "HOME"))},
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        "MOMENTO_ENV": "test",
+        "MOMENTO_DATA_DIR": str(settings.data_dir),
+        "DATABASE_URL": settings.database_url or "",
+        "REDIS_URL": settings.redis_url or "",
+        "REDIS_KEY_PREFIX": settings.redis_key_prefix,
+        "RUN_WORKERS_IN_WEB": "false",
+        "JWT_SECRET": JWT_SECRET,
+        "SESSION_CACHE_SECONDS": "0",
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
 
 
 class Process:
