@@ -9,7 +9,8 @@ the pool's codec), and keywords were faster than msgspec.convert here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
 import asyncpg
@@ -18,9 +19,29 @@ import msgspec
 T = TypeVar("T", bound=msgspec.Struct)
 
 
+class NewItem(msgspec.Struct, frozen=True):
+    """A post or message to store in a batch (append_posts, append_messages):
+    its author's users.id, the event or conversation, the cleaned content."""
+
+    user_id: uuid.UUID
+    channel_id: uuid.UUID
+    content: str
+    client_id: uuid.UUID | None
+
+
 def one(cls: type[T], record: asyncpg.Record | None) -> T | None:
     return None if record is None else cls(**record)
 
 
 def many(cls: type[T], records: Iterable[asyncpg.Record]) -> list[T]:
     return [cls(**record) for record in records]
+
+
+def unzip_items(items: Sequence[NewItem]) -> tuple[list[object], ...]:
+    """The items as four parallel arrays, for `unnest(...) WITH ORDINALITY`."""
+    return (
+        [i.user_id for i in items],
+        [i.channel_id for i in items],
+        [i.content for i in items],
+        [i.client_id for i in items],
+    )

@@ -488,8 +488,7 @@ class Connection:
 
         await messaging.send(
             self.hub.pool,
-            self.hub.fanout,
-            self.hub.storage,
+            self.hub.writer,
             self.user_id,
             channel,
             frame.content,

@@ -37,7 +37,7 @@ from server.auth.session_cache import CHANNEL as SIGN_IN_CHANGES
 from server.auth.session_cache import SessionCache
 from server.auth.tokens import Identity, TokenService
 from server.errors import ApiError
-from server.storage import Storage
+from server.messaging.writer import Writer
 
 if TYPE_CHECKING:
     from gateway.connection import Connection
@@ -62,18 +62,18 @@ class Hub:
         tokens: TokenService,
         sessions: SessionCache,
         notifications: Notifications,
-        storage: Storage,
+        writer: Writer,
     ) -> None:
         self.config = config
-        # Posts carry URLs of stored files (the host's logo).
-        self.storage = storage
+        # Stores and publishes what connections send (group commit).
+        self.writer = writer
         self.fanout = fanout
         self.presence = presence
         self.pool = pool
         # The per-user frame limit and who may see whom, for every connection here.
         self.frames = frames
         self.visibility = Visibility(pool)
-        self.catch_up = CatchUp(pool, config.replay_limit, storage)
+        self.catch_up = CatchUp(pool, config.replay_limit, writer.storage)
         self._tokens = tokens
         self._sessions = sessions
         self.connections: set[Connection] = set()

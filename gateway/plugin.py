@@ -1,7 +1,9 @@
 """RealtimePlugin: the fan-out, presence and the gateway's hub for this process.
 
 Puts the Fanout on `app.state.fanout` (routes ask for it as
-`fanout: RealtimeFanout`, server/deps.py), the Presence on `app.state.presence` and the Hub on
+`fanout: RealtimeFanout`, server/deps.py), the group commit that stores and
+publishes posts and messages on `app.state.writer` (`writer: MessageWriter`),
+the Presence on `app.state.presence` and the Hub on
 `app.state.realtime`. Needs the database, Redis and auth plugins (listed after
 them) and registers the hub's channels on `app.state.notifications`, so it is
 listed before the ListenPlugin. On shutdown every connection is closed with 1012.
@@ -20,12 +22,14 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from db.pool import create_pool
 from gateway.config import RealtimeConfig
 from gateway.hub import Hub
 from gateway.limits import WINDOW_SECONDS, FrameBudget
 from realtime.fanout import Fanout, RedisFanout
 from realtime.presence import Presence, RedisPresence
-from server.deps import provide_fanout
+from server.deps import provide_fanout, provide_writer
+from server.messaging.writer import FLUSHES, Writer
 from server.settings import Settings
 
 REDIS_CONNECTIONS = 100
@@ -64,6 +68,20 @@ class RealtimePlugin(InitPluginProtocol):
             presence = RedisPresence(redis, prefix, self.config.presence_ttl_seconds)
         else:
             fanout, presence = Fanout(), Presence()
+        # The group commit's own connections, bound like the web pool's.
+        assert self.settings.database_url
+        writer_pool = await create_pool(
+            self.settings.database_url,
+            min_size=1,
+            max_size=FLUSHES,
+            statement_timeout_ms=self.settings.database_statement_timeout_ms,
+        )
+        writer = Writer(
+            writer_pool,
+            fanout,
+            app.state.storage,
+            self.settings.database_acquire_timeout_seconds,
+        )
         hub = Hub(
             self.config,
             fanout,
@@ -78,9 +96,10 @@ class RealtimePlugin(InitPluginProtocol):
             app.state.tokens,
             app.state.auth.sessions,
             app.state.notifications,
-            app.state.storage,
+            writer,
         )
         app.state.fanout = fanout
+        app.state.writer = writer
         app.state.presence = presence
         app.state.realtime = hub
         await hub.start()
@@ -88,10 +107,13 @@ class RealtimePlugin(InitPluginProtocol):
             yield
         finally:
             await hub.stop()
+            await writer.stop()
+            await writer_pool.close()
             if redis is not None:
                 await redis.aclose()
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app_config.lifespan.append(self.lifespan)
         app_config.dependencies["fanout"] = Provide(provide_fanout, sync_to_thread=False)
+        app_config.dependencies["writer"] = Provide(provide_writer, sync_to_thread=False)
         return app_config

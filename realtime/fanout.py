@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import msgspec
@@ -87,8 +88,23 @@ class Fanout:
 
     async def publish(self, channel: str, seq: int, data: msgspec.Struct) -> None:
         """Deliver a stored post or message (call after its transaction committed)."""
-        frame = frames.encode(frames.Message(channel=channel, seq=seq, data=data))
-        await self._send(channel, Delivery(frame, seq=seq, author=author_of(data)))
+        await self.publish_many([(channel, seq, data)])
+
+    async def publish_many(self, items: Sequence[tuple[str, int, msgspec.Struct]]) -> None:
+        """Deliver stored posts or messages (channel, seq, item), in one Redis round trip."""
+        await self._send_many(
+            [
+                (
+                    channel,
+                    Delivery(
+                        frames.encode(frames.Message(channel=channel, seq=seq, data=data)),
+                        seq=seq,
+                        author=author_of(data),
+                    ),
+                )
+                for channel, seq, data in items
+            ]
+        )
 
     async def ephemeral(self, channel: str, frame: frames.TypingEvent | frames.ReadEvent) -> None:
         """Deliver a typing or read event: never stored, dropped first under pressure."""
@@ -118,7 +134,11 @@ class Fanout:
             del self._listeners[channel]
 
     async def _send(self, channel: str, delivery: Delivery) -> None:
-        self._dispatch(channel, delivery)
+        await self._send_many([(channel, delivery)])
+
+    async def _send_many(self, deliveries: Sequence[tuple[str, Delivery]]) -> None:
+        for channel, delivery in deliveries:
+            self._dispatch(channel, delivery)
 
     def _dispatch(self, channel: str, delivery: Delivery) -> None:
         for listener in tuple(self._listeners.get(channel, ())):
@@ -162,12 +182,23 @@ class RedisFanout(Fanout):
             await asyncio.wait({self._task}, timeout=STOP_SECONDS)
             self._task = None
 
-    async def _send(self, channel: str, delivery: Delivery) -> None:
+    async def _send_many(self, deliveries: Sequence[tuple[str, Delivery]]) -> None:
         try:
-            await self._redis.publish(self._prefix + channel, self._encoder.encode(delivery))
+            if len(deliveries) == 1:
+                channel, delivery = deliveries[0]
+                await self._redis.publish(self._prefix + channel, self._encoder.encode(delivery))
+                return
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for channel, delivery in deliveries:
+                    pipe.publish(self._prefix + channel, self._encoder.encode(delivery))
+                await pipe.execute()
         except (RedisError, OSError) as exc:
             # Stored already; listeners catch up by seq once Redis is back.
-            logger.error("fan-out: cannot publish", channel=channel, error=str(exc))
+            logger.error(
+                "fan-out: cannot publish",
+                channels=sorted({c for c, _ in deliveries}),
+                error=str(exc),
+            )
 
     async def listen(self, channel: str, listener: Listener) -> None:
         first = channel not in self._listeners

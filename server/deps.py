@@ -18,6 +18,7 @@ from litestar.types import Scope
 from realtime.fanout import Fanout
 from server.auth.check import CurrentUser
 from server.auth.service import Auth
+from server.messaging.writer import Writer
 from server.pagination import PageParams
 from server.payments.gateway import StripeGateway
 from server.request_connection import request_connection
@@ -35,6 +36,8 @@ AppSettings = NamedDependency[Settings]
 PaymentGateway = NamedDependency[SkipValidation[StripeGateway | None]]
 # A class with subclasses, not something the signature model should check.
 RealtimeFanout = NamedDependency[SkipValidation[Fanout]]
+# The group commit that stores posts and messages (server/messaging/writer.py).
+MessageWriter = NamedDependency[SkipValidation[Writer]]
 
 
 async def provide_connection(state: State, scope: Scope) -> asyncpg.Connection:
@@ -68,6 +71,11 @@ def provide_payments(state: State) -> StripeGateway | None:
 def provide_fanout(state: State) -> Fanout:
     fanout: Fanout = state.fanout
     return fanout
+
+
+def provide_writer(state: State) -> Writer:
+    writer: Writer = state.writer
+    return writer
 
 
 def provide_settings(state: State) -> Settings:

@@ -30,16 +30,23 @@ async def request_connection(scope: Scope, pool: asyncpg.Pool) -> asyncpg.Connec
     conn: asyncpg.Connection | None = state.get(_KEY)
     if conn is None:
         timeout = scope["litestar_app"].state.settings.database_acquire_timeout_seconds
-        try:
-            # asyncio.timeout, not acquire(timeout=): asyncpg would run the wait in
-            # a task of its own (asyncio.wait_for), a task per request.
-            async with asyncio.timeout(timeout):
-                conn = await pool.acquire()
-        except TimeoutError:
-            raise database_unavailable("database_busy") from None
-        except (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError) as exc:
-            raise database_unavailable() from exc
-        state[_KEY] = conn
+        conn = state[_KEY] = await acquire(pool, timeout)
+    return conn
+
+
+async def acquire(pool: asyncpg.Pool, wait_seconds: float) -> asyncpg.Connection:
+    """A connection from the pool within `wait_seconds`, else 503
+    `database_busy`; 503 `database_unavailable` when the database cannot be
+    reached. Give it back with pool.release."""
+    try:
+        # asyncio.timeout, not acquire(timeout=): asyncpg would run the wait in
+        # a task of its own (asyncio.wait_for), a task per request.
+        async with asyncio.timeout(wait_seconds):
+            conn: asyncpg.Connection = await pool.acquire()
+    except TimeoutError:
+        raise database_unavailable("database_busy") from None
+    except (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError) as exc:
+        raise database_unavailable() from exc
     return conn
 
 

@@ -9,27 +9,44 @@ way); every reader below applies that.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 import asyncpg
 
+from db.rows import NewItem, unzip_items
+
 MESSAGE_COLUMNS = "m.id, m.conversation_id, m.seq, m.sender_profile_id, m.content, m.created_at"
+
 
 # The caller's ($1, users.id) conversations: `mine` and `other` are the two
 # participants; _VISIBLE keeps those with someone the caller may see.
-_MY_CONVERSATIONS = """
+def _my_conversations(user: str) -> str:
+    """`user` is the SQL for the caller's users.id, such as "$1"."""
+    return f"""
     FROM conversations c
     JOIN conversation_participants mine ON mine.conversation_id = c.id
-    JOIN social_profiles me ON me.id = mine.profile_id AND me.user_id = $1
+    JOIN social_profiles me ON me.id = mine.profile_id AND me.user_id = {user}
     JOIN conversation_participants other
         ON other.conversation_id = c.id AND other.profile_id <> mine.profile_id
     JOIN social_profiles osp ON osp.id = other.profile_id
 """
+
+
+_MY_CONVERSATIONS = _my_conversations("$1")
 _VISIBLE = "user_visible_to($1, osp.user_id)"
 _LAST_MESSAGE = "LEFT JOIN messages m ON m.conversation_id = c.id AND m.seq = c.last_seq"
 
-# The caller's ($1) profile id in the conversation ($2): see member.
-_MEMBER = f"SELECT mine.profile_id {_MY_CONVERSATIONS} WHERE {_VISIBLE} AND c.id = $2"
+
+def _member_sql(user: str, conversation: str) -> str:
+    """The caller's profile id in the conversation: see member."""
+    return (
+        f"SELECT mine.profile_id {_my_conversations(user)}"
+        f" WHERE user_visible_to({user}, osp.user_id) AND c.id = {conversation}"
+    )
+
+
+_MEMBER = _member_sql("$1", "$2")
 
 _CONVERSATION_COLUMNS = """
     c.id, c.created_at, c.last_activity_at, c.last_seq,
@@ -208,6 +225,69 @@ async def append_message(
     )
     assert row is not None
     return row
+
+
+async def append_messages(
+    conn: asyncpg.Connection, items: Sequence[NewItem]
+) -> list[asyncpg.Record]:
+    """Many messages (`channel_id` a conversation) in one statement, one
+    transaction: each item whose author is in the conversation (as `member`
+    finds it) and has no message with its client_id yet is stored with the
+    conversation's next `seq`, in the items' order within a conversation, and
+    moves its sender's read marker, as append_message does. Returns the stored
+    messages (MESSAGE_COLUMNS plus `idx`, the item's position from 1); an item
+    not stored is absent (the caller gives it append_message, which says why).
+    The conversations' rows are locked in id order, so two batches cannot
+    deadlock. Two items with one (author, client_id) must not be in one batch;
+    a message committed meanwhile with an item's client_id fails the whole
+    statement on the unique key."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"""
+        WITH item AS (
+            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[])
+                WITH ORDINALITY AS i(user_id, conversation_id, content, client_id, idx)
+        ), admitted AS (
+            SELECT i.*, sender.profile_id AS sender_profile_id,
+                   row_number() OVER (PARTITION BY i.conversation_id ORDER BY i.idx) AS rank
+            FROM item i
+            CROSS JOIN LATERAL ({_member_sql("i.user_id", "i.conversation_id")}) sender
+            WHERE NOT EXISTS (
+                SELECT 1 FROM messages em
+                WHERE em.sender_profile_id = sender.profile_id AND em.client_id = i.client_id)
+        ), counted AS (
+            SELECT conversation_id, count(*) AS n FROM admitted GROUP BY conversation_id
+        ), locked AS (
+            SELECT c.id FROM conversations c WHERE c.id IN (SELECT conversation_id FROM counted)
+            ORDER BY c.id FOR UPDATE
+        ), s AS (
+            UPDATE conversations c SET last_seq = c.last_seq + k.n, last_activity_at = now()
+            FROM counted k JOIN locked l ON l.id = k.conversation_id
+            WHERE c.id = k.conversation_id
+            RETURNING c.id, c.last_seq - k.n AS base
+        ), planned AS (
+            SELECT a.idx, a.conversation_id, a.sender_profile_id, a.content, a.client_id,
+                   s.base + a.rank AS seq
+            FROM admitted a JOIN s ON s.id = a.conversation_id
+        ), new AS (
+            INSERT INTO messages (conversation_id, sender_profile_id, content, seq, client_id)
+            SELECT conversation_id, sender_profile_id, content, seq, client_id FROM planned
+            RETURNING *
+        ), r AS (
+            UPDATE conversation_participants cp SET last_read_seq = t.seq
+            FROM (
+                SELECT conversation_id, sender_profile_id, max(seq) AS seq
+                FROM planned GROUP BY conversation_id, sender_profile_id
+            ) t
+            WHERE cp.conversation_id = t.conversation_id
+              AND cp.profile_id = t.sender_profile_id AND cp.last_read_seq < t.seq
+        )
+        SELECT planned.idx, {MESSAGE_COLUMNS}
+        FROM new m
+        JOIN planned ON planned.conversation_id = m.conversation_id AND planned.seq = m.seq
+        """,
+        *unzip_items(items),
+    )
+    return rows
 
 
 async def messages_page(

@@ -9,11 +9,12 @@ it writes (gateway/catch_up.py).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import asyncpg
 
 from db.queries.events import viewer_role_sql
+from db.rows import NewItem, unzip_items
 
 # A post as the API shows it, from a relation `p` shaped like event_posts.
 # The host may have no social profile (a community host): their posts carry
@@ -35,14 +36,24 @@ _POST_JOINS = """
     JOIN events e ON e.id = p.event_id
     JOIN host_profiles hp ON hp.id = e.host_id
 """
-# The caller's ($1) standing on the event ($2): see board_member.
-_MEMBER = f"""
-    SELECT e.status, {viewer_role_sql("$1")} AS viewer_role,
-           (SELECT me.id FROM social_profiles me WHERE me.user_id = $1) AS profile_id,
-           CASE WHEN hp.user_id = $1 THEN hp.id END AS host_id
+
+
+def _member_sql(user: str, event: str) -> str:
+    """The caller's standing on the event: see board_member. `user` and `event`
+    are SQL such as "$1"."""
+    return f"""
+    SELECT e.status, {viewer_role_sql(user)} AS viewer_role,
+           (SELECT me.id FROM social_profiles me WHERE me.user_id = {user}) AS profile_id,
+           CASE WHEN hp.user_id = {user} THEN hp.id END AS host_id
     FROM events e JOIN host_profiles hp ON hp.id = e.host_id
-    WHERE e.id = $2
+    WHERE e.id = {event}
 """
+
+
+_MEMBER = _member_sql("$1", "$2")
+# Who may post, from a standing `m` (the roles are a parameter).
+_MAY_POST = """m.viewer_role = ANY ({roles}::text[]) AND m.status <> 'draft'
+    AND (m.profile_id IS NOT NULL OR m.host_id IS NOT NULL)"""
 
 
 async def board_member(
@@ -82,10 +93,7 @@ async def append_post(
         ), s AS (
             UPDATE events SET last_post_seq = last_post_seq + 1
             WHERE id = $2 AND $3::text IS NOT NULL
-              AND EXISTS (
-                  SELECT 1 FROM m WHERE m.viewer_role = ANY ($5::text[])
-                    AND m.status <> 'draft'
-                    AND (m.profile_id IS NOT NULL OR m.host_id IS NOT NULL))
+              AND EXISTS (SELECT 1 FROM m WHERE {_MAY_POST.format(roles="$5")})
               AND NOT EXISTS (SELECT 1 FROM earlier)
             RETURNING last_post_seq
         ), new AS (
@@ -110,6 +118,59 @@ async def append_post(
     )
     assert row is not None
     return row
+
+
+async def append_posts(
+    conn: asyncpg.Connection, items: Sequence[NewItem], roles: Iterable[str]
+) -> list[asyncpg.Record]:
+    """Many posts (`channel_id` an event) in one statement, one transaction: each
+    item whose author may post (as in append_post) and who has no post with its
+    client_id yet is stored with its event's next `seq`, in the items' order
+    within an event. Returns the stored posts as append_post's post columns plus
+    `idx`, the item's position (from 1); an item not stored is absent (the
+    caller gives it append_post, which says why). The events' rows are locked
+    in id order, so two batches over the same events cannot deadlock. Two items
+    with one (author, client_id) must not be in one batch; a post committed
+    meanwhile with an item's client_id fails the whole statement on the unique
+    key."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"""
+        WITH item AS (
+            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[])
+                WITH ORDINALITY AS i(user_id, event_id, content, client_id, idx)
+        ), admitted AS (
+            SELECT i.*, row_number() OVER (PARTITION BY i.event_id ORDER BY i.idx) AS rank
+            FROM item i CROSS JOIN LATERAL ({_member_sql("i.user_id", "i.event_id")}) m
+            WHERE {_MAY_POST.format(roles="$5")}
+              AND NOT EXISTS (
+                  SELECT 1 FROM event_posts ep
+                  WHERE ep.user_id = i.user_id AND ep.client_id = i.client_id)
+        ), counted AS (
+            SELECT event_id, count(*) AS n FROM admitted GROUP BY event_id
+        ), locked AS (
+            SELECT e.id FROM events e WHERE e.id IN (SELECT event_id FROM counted)
+            ORDER BY e.id FOR UPDATE
+        ), s AS (
+            UPDATE events e SET last_post_seq = e.last_post_seq + c.n
+            FROM counted c JOIN locked l ON l.id = c.event_id
+            WHERE e.id = c.event_id
+            RETURNING e.id, e.last_post_seq - c.n AS base
+        ), planned AS (
+            SELECT a.idx, a.event_id, a.user_id, a.content, a.client_id, s.base + a.rank AS seq
+            FROM admitted a JOIN s ON s.id = a.event_id
+        ), new AS (
+            INSERT INTO event_posts (event_id, user_id, content, seq, client_id)
+            SELECT event_id, user_id, content, seq, client_id FROM planned
+            RETURNING *
+        )
+        SELECT planned.idx, {_POST_COLUMNS}
+        FROM new p JOIN planned ON planned.event_id = p.event_id AND planned.seq = p.seq
+        {_POST_JOINS}
+        """,
+        *unzip_items(items),
+        list(roles),
+    )
+    return rows
 
 
 async def posts_page(

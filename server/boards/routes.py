@@ -11,7 +11,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from realtime.channels import Channel
 from server.boards import service
 from server.boards.schemas import Post, PostIn
-from server.deps import Caller, DbConnection, FileStorage, PageRequest, RealtimeFanout
+from server.deps import Caller, DbConnection, FileStorage, MessageWriter, PageRequest
 from server.errors import AUTH_PROBLEMS, problems
 from server.messaging import service as messaging
 from server.pagination import Page
@@ -71,12 +71,11 @@ class BoardController(Controller):
         data: JSONBody[PostIn],
         current_user: Caller,
         conn: DbConnection,
-        fanout: RealtimeFanout,
-        storage: FileStorage,
+        writer: MessageWriter,
     ) -> Post:
         channel = Channel("event", event_id)
         stored, _ = await messaging.send(
-            conn, fanout, storage, current_user.id, channel, data.content, data.client_id
+            conn, writer, current_user.id, channel, data.content, data.client_id
         )
         assert isinstance(stored, Post)  # an event channel holds posts
         return stored

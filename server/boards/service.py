@@ -19,11 +19,13 @@ deleted posts out, replay (`posts_since`) returns them as tombstones
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 import asyncpg
 import msgspec
 
 from db.queries import posts as q
+from db.rows import NewItem
 from server.boards.schemas import Post
 from server.errors import ApiError
 from server.messaging.checks import Member, clamp_seq
@@ -100,6 +102,16 @@ async def create_post(
         admit=lambda row: _admitted(conn, user_id, row),
     )
     return _post(row, storage), created
+
+
+async def store_posts(
+    conn: asyncpg.Connection, storage: Storage, items: Sequence[NewItem]
+) -> dict[int, Post]:
+    """Posts in one statement (server/messaging/writer.py): {position in items:
+    the stored post}; an item missing was not stored (create_post says why).
+    Contents are cleaned already."""
+    rows = await q.append_posts(conn, items, BOARD_ROLES)
+    return {row["idx"] - 1: _post(row, storage) for row in rows}
 
 
 async def list_posts(

@@ -13,7 +13,14 @@ from realtime import frames
 from realtime.channels import Channel
 from server.conversations import service
 from server.conversations.schemas import Conversation, ConversationIn, Message, MessageIn, ReadIn
-from server.deps import Caller, DbConnection, FileStorage, PageRequest, RealtimeFanout
+from server.deps import (
+    Caller,
+    DbConnection,
+    FileStorage,
+    MessageWriter,
+    PageRequest,
+    RealtimeFanout,
+)
 from server.errors import AUTH_PROBLEMS, problems
 from server.messaging import service as messaging
 from server.pagination import Page
@@ -113,12 +120,11 @@ class ConversationController(Controller):
         data: JSONBody[MessageIn],
         current_user: Caller,
         conn: DbConnection,
-        fanout: RealtimeFanout,
-        storage: FileStorage,
+        writer: MessageWriter,
     ) -> Message:
         channel = Channel("conversation", conversation_id)
         message, _ = await messaging.send(
-            conn, fanout, storage, current_user.id, channel, data.content, data.client_id
+            conn, writer, current_user.id, channel, data.content, data.client_id
         )
         assert isinstance(message, Message)  # a conversation channel holds messages
         return message

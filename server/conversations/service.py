@@ -16,6 +16,7 @@ forward; sending moves the sender's marker to their message, so
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 import asyncpg
@@ -23,6 +24,7 @@ import msgspec
 
 from db.queries import conversations as q
 from db.queries import profiles as profiles_q
+from db.rows import NewItem
 from server.conversations.schemas import Conversation, Message
 from server.errors import ApiError
 from server.messaging.checks import clamp_seq
@@ -151,6 +153,14 @@ async def create_message(
         admit=_admitted,
     )
     return _message(row), created
+
+
+async def store_messages(conn: asyncpg.Connection, items: Sequence[NewItem]) -> dict[int, Message]:
+    """Messages in one statement (server/messaging/writer.py): {position in
+    items: the stored message}; an item missing was not stored (create_message
+    says why). Contents are cleaned already."""
+    rows = await q.append_messages(conn, items)
+    return {row["idx"] - 1: _message(row) for row in rows}
 
 
 async def _admitted(row: asyncpg.Record) -> None:

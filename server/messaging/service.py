@@ -15,17 +15,14 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 from realtime.channels import Channel
-from realtime.fanout import Fanout
 from server.boards import service as boards
-from server.boards.schemas import Post
 from server.conversations import service as conversations
-from server.conversations.schemas import Message
 from server.errors import ApiError
-from server.messaging.checks import Member
+from server.messaging.checks import Member, clean_content
+from server.messaging.writer import Item as Item  # the gateway's name for it
+from server.messaging.writer import Writer
 from server.storage import Storage
 
-# What a channel carries: the objects the REST lists return.
-Item = Post | Message
 # Told the stored item (new or a retry's) before it is published: the gateway
 # acks its sender there, so the ack comes before the sender's own live copy.
 Acknowledge = Callable[[Item], Awaitable[None]]
@@ -33,8 +30,7 @@ Acknowledge = Callable[[Item], Awaitable[None]]
 
 async def send(
     db: asyncpg.Connection | asyncpg.Pool,
-    fanout: Fanout,
-    storage: Storage,
+    writer: Writer,
     user_id: uuid.UUID,
     channel: Channel,
     content: str,
@@ -43,13 +39,26 @@ async def send(
 ) -> tuple[Item, bool]:
     """Store a post or message, then publish it if it is new (a retry with the same
     client_id is not published twice); (item, newly stored). Raises the channel's
-    ApiError on refusal. `db` is the caller's connection, or a pool that lends one
-    for the store alone (the gateway: a slow ack or publish holds no connection)."""
+    ApiError on refusal. Clean content goes to the process's group commit
+    (server/messaging/writer.py); what it does not store, and content to refuse,
+    takes the one-item path on `db`: the caller's connection, or a pool that
+    lends one for the store alone (the gateway: a slow ack or publish holds no
+    connection)."""
+    try:
+        text: str | None = clean_content(content)
+    except ApiError:
+        text = None  # refused below, after the caller's standing, as the rules order it
+    if text is not None:
+        stored = await writer.store(user_id, channel, text, client_id)
+        if stored is not None:
+            if acknowledge is not None:
+                await acknowledge(stored)
+            return stored, True  # the writer publishes it
     item: Item
     async with _lend(db) as conn:
         if channel.kind == "event":
             item, created = await boards.create_post(
-                conn, storage, user_id, channel.id, content, client_id
+                conn, writer.storage, user_id, channel.id, content, client_id
             )
         else:
             item, created = await conversations.create_message(
@@ -58,7 +67,7 @@ async def send(
     if acknowledge is not None:
         await acknowledge(item)
     if created:
-        await fanout.publish(channel.name, item.seq, item)
+        await writer.fanout.publish(channel.name, item.seq, item)
     return item, created
 
 
