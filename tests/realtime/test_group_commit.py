@@ -238,7 +238,7 @@ async def test_rest_posts_in_a_batch_whose_connection_is_lost_answer_503(
         for _ in range(100):
             pid = await kit.db.fetchval(
                 "SELECT pid FROM pg_stat_activity WHERE query LIKE '%AS i(user_id, event_id,%'"
-                " AND state = 'active' AND pid <> pg_backend_pid()"
+                " AND wait_event = 'PgSleep'"  # the batch holding 'slow', not any batch
             )
             if pid is not None:
                 await kit.db.execute("SELECT pg_terminate_backend($1)", pid)
@@ -248,7 +248,8 @@ async def test_rest_posts_in_a_batch_whose_connection_is_lost_answer_503(
 
     # A real server: its requests run concurrently with the test's own queries.
     live = await serve()
-    http = httpx.AsyncClient(base_url=live.ws_url.replace("ws:", "http:").removesuffix("/v1/ws"))
+    base = live.ws_url.replace("ws:", "http:").removesuffix("/v1/ws")
+    http = httpx.AsyncClient(base_url=base, timeout=30)
     posts = [
         http.post(url, headers=bearer(who), json={"content": content})
         for who, content in ((host, "slow"), (guest, "one"), (host, "two"), (guest, "three"))
