@@ -64,6 +64,8 @@ from rest import (
     uvicorn_options,
 )
 
+from gateway.transport import PROTOCOL
+
 ROOT = Path(__file__).resolve().parent.parent
 PEERS = Path(__file__).resolve().parent / "peers"
 US = 1_000_000
@@ -78,7 +80,14 @@ GOAL_OVER_CHANNELS = 3.0
 GOAL_UNDER_CEILING = 2.0
 GOAL_KB_PER_CONNECTION = 40.0
 # Momento's WebSocket options as the Procfile's `web` process runs it in production.
-PROCFILE_WS_OPTIONS = ["--ws-per-message-deflate", "false", "--ws-max-size", "1048576"]
+PROCFILE_WS_OPTIONS = [
+    "--ws",
+    PROTOCOL,
+    "--ws-per-message-deflate",
+    "false",
+    "--ws-max-size",
+    "1048576",
+]
 ZERO_MASK = b"\x00\x00\x00\x00"  # a legal mask key: the server still unmasks every frame
 SERVERS = ("momento", "channels", "websockets")
 LABELS = {
@@ -125,6 +134,7 @@ class FanoutSpec(msgspec.Struct, frozen=True):
     senders: int  # members of each room who take turns publishing
     connect_concurrency: int
     pids: Pids
+    soak: bool = False  # every rate is tried, passing or not (`--soak`)
 
 
 class IdleSpec(msgspec.Struct, frozen=True):
@@ -134,6 +144,8 @@ class IdleSpec(msgspec.Struct, frozen=True):
     connect_concurrency: int
     pids: Pids
     momento: bool
+    # `--heap`: where the servers write tracemalloc snapshots (bench/heap/).
+    heap_dir: str | None = None
 
 
 class Cpu(msgspec.Struct, frozen=True):
@@ -157,6 +169,7 @@ class Step(msgspec.Struct, frozen=True):
     refused: int  # sends refused or unanswered in the window
     cpu: Cpu
     passed: bool
+    rss_mb: float = 0.0  # both server processes, at the end of the window
 
 
 class FanoutResult(msgspec.Struct, frozen=True):
@@ -778,12 +791,14 @@ class Fanout:
             refused=refused,
             cpu=cpu,
             passed=passed,
+            rss_mb=rss_kb(spec.pids.servers) / 1024,
         )
         print(
             f"    {target:>9,.0f}/s asked: {delivered_per_s:>9,.0f}/s delivered, p50/p95/p99 "
             f"{fmt_ms(result.p50_ms)}/{fmt_ms(result.p95_ms)}/{fmt_ms(p99)} ms, "
             f"missing {result.missing}, "
-            f"refused {refused}, server CPU {cpu.server:.0f}%, machine {cpu.machine:.0f}% "
+            f"refused {refused}, server CPU {cpu.server:.0f}%, machine {cpu.machine:.0f}%, "
+            f"server RSS {result.rss_mb:.0f} MB "
             f"{'ok' if passed else 'FAIL'}",
             file=sys.stderr,
         )
@@ -847,6 +862,8 @@ class Fanout:
             if result.passed:
                 best_pass = target
                 continue
+            if spec.soak:
+                continue
             # Narrow down between the last rate that passed and this one (or below it).
             low, high = best_pass or target / 4, target
             for _ in range(spec.refine):
@@ -898,6 +915,49 @@ class Fanout:
         )
 
 
+def take_snapshots(heap_dir: Path, pids: list[int], n: int) -> None:
+    """Have each server write its n-th tracemalloc snapshot (bench/heap/) and wait for it
+    (the connections are idle meanwhile, so the load generator may block)."""
+    for pid in pids:
+        os.kill(pid, signal.SIGUSR1)
+    for pid in pids:
+        while not (heap_dir / f"{pid}-{n}.snapshot").exists():
+            time.sleep(0.2)
+
+
+def render_heap(heap_dir: Path, pids: list[int], connections: int, top: int = 40) -> str:
+    """What the idle connections allocated (Python objects only, as tracemalloc
+    sees them), per connection, by where it was allocated: the innermost frame
+    and the nearest one of the project's own code."""
+    import tracemalloc
+
+    own = tuple(str(ROOT / d) for d in ("gateway", "realtime", "server", "db"))
+    totals: collections.Counter[tuple[str, str]] = collections.Counter()
+    for pid in pids:
+        before = tracemalloc.Snapshot.load(str(heap_dir / f"{pid}-0.snapshot"))
+        after = tracemalloc.Snapshot.load(str(heap_dir / f"{pid}-1.snapshot"))
+        for diff in after.compare_to(before, "traceback"):
+            frames = list(diff.traceback)  # most recent call last
+            inner = frames[-1]
+            mine = next((f for f in reversed(frames) if f.filename.startswith(own)), None)
+            where = (
+                f"{Path(inner.filename).name}:{inner.lineno}",
+                f"{Path(mine.filename).relative_to(ROOT)}:{mine.lineno}" if mine else "",
+            )
+            totals[where] += diff.size_diff
+    per = connections or 1
+    lines = [
+        f"Heap per idle connection (tracemalloc, both processes): "
+        f"{sum(totals.values()) / per / 1024:.1f} KB traced",
+        "",
+        "| bytes per connection | allocated at | from the project's code at |",
+        "|---:|---|---|",
+    ]
+    for (inner, mine), size in totals.most_common(top):
+        lines.append(f"| {size / per:,.0f} | {inner} | {mine} |")
+    return "\n".join(lines)
+
+
 async def idle_run(spec: IdleSpec) -> IdleResult:
     gen = Gen()
     gen.loop.set_exception_handler(gen.on_loop_error)
@@ -908,11 +968,15 @@ async def idle_run(spec: IdleSpec) -> IdleResult:
         conn.close()
     await asyncio.sleep(spec.settle)
     before = rss_kb(spec.pids.servers)
+    if spec.heap_dir:
+        take_snapshots(Path(spec.heap_dir), spec.pids.servers, 0)
     started = time.perf_counter()
     conns, failed = await connect_all(gen, members, spec.momento, spec.connect_concurrency)
     connect_s = time.perf_counter() - started
     await asyncio.sleep(spec.settle)
     after = rss_kb(spec.pids.servers)
+    if spec.heap_dir:
+        take_snapshots(Path(spec.heap_dir), spec.pids.servers, 1)
     await close_all(gen, conns)
     return IdleResult(
         connections=len(conns),
@@ -1283,7 +1347,7 @@ def render_steps(rows: list[tuple[str, int, FanoutResult | None]]) -> str:
     header = (
         "| server | room | asked/s | delivered/s | msgs stored/s | p50 ms | p95 ms | p99 ms "
         "| missing | refused | server CPU | redis CPU | postgres CPU | loadgen CPU "
-        "| other CPU | machine busy | p99 < 200 ms |"
+        "| other CPU | machine busy | server RSS MB | p99 < 200 ms |"
     )
     lines = [header, "|" + "---|" * header.count(" | ") + "---|"]
     for name, size, result in rows:
@@ -1296,7 +1360,7 @@ def render_steps(rows: list[tuple[str, int, FanoutResult | None]]) -> str:
                 f"| {fmt_ms(s.p50_ms)} | {fmt_ms(s.p95_ms)} | {fmt_ms(s.p99_ms)} "
                 f"| {s.missing} | {s.refused} | {s.cpu.server:.0f}% | {s.cpu.redis:.0f}% "
                 f"| {s.cpu.postgres:.0f}% | {s.cpu.loadgen:.0f}% | {s.cpu.other:.0f}% "
-                f"| {s.cpu.machine:.0f}% "
+                f"| {s.cpu.machine:.0f}% | {s.rss_mb:.0f} "
                 f"| {'yes' if s.passed else 'no'} |"
             )
     return "\n".join(lines)
@@ -1413,6 +1477,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="extra environment for the Momento processes (repeatable)",
     )
     parser.add_argument(
+        "--soak",
+        type=float,
+        help="soak test: this many deliveries/s for --soak-minutes one-minute windows "
+        "(Momento `send` op, first room size)",
+    )
+    parser.add_argument("--soak-minutes", type=float, default=10.0, help="with --soak")
+    parser.add_argument(
+        "--heap",
+        action="store_true",
+        help="Momento's idle connections: where their memory goes (tracemalloc; slow)",
+    )
+    parser.add_argument(
         "--connect-concurrency", type=int, default=100, help="handshakes in flight at once"
     )
     args = parser.parse_args(argv)
@@ -1438,6 +1514,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         rates.append(rate)
         rate *= 2
     args.rates = rates
+    if args.soak is not None:
+        # One-minute windows at one rate, back to back (each waits up to
+        # --drain for its messages), Momento's `send` op in the first room size.
+        args.rates = [args.soak] * max(1, round(args.soak_minutes))
+        args.duration, args.refine, args.idle, args.no_rest = 60.0, 0, 0, True
+        args.servers, args.room_sizes = ["momento"], args.room_sizes[:1]
     return args
 
 
@@ -1469,6 +1551,7 @@ def main(argv: list[str] | None = None) -> int:
         users: list[tuple[str, str]] = []
         events: dict[int, list[str]] = {}
         pending: str | None = None
+        heap_dir: Path | None = None
         if "momento" in args.servers:
             print("starting embedded PostgreSQL ...", file=sys.stderr)
             handle, url, pg_pid = start_postgres(tmp)
@@ -1488,6 +1571,12 @@ def main(argv: list[str] | None = None) -> int:
                 "OTP_VERIFIES_PER_IP_PER_HOUR": "1000000",
             }
             env |= dict(item.split("=", 1) for item in args.momento_env)
+            if args.heap:
+                heap_dir = tmp / "heap"
+                heap_dir.mkdir()
+                hook = str(Path(__file__).resolve().parent / "heap")
+                env["PYTHONPATH"] = os.pathsep.join(filter(None, [hook, env.get("PYTHONPATH")]))
+                env["MOMENTO_BENCH_HEAP_DIR"] = str(heap_dir)
             servers = [
                 stack.enter_context(
                     started(
@@ -1545,10 +1634,13 @@ def main(argv: list[str] | None = None) -> int:
                     connect_concurrency=args.connect_concurrency,
                     pids=pids,
                     momento=name == "momento",
+                    heap_dir=str(heap_dir) if heap_dir and name == "momento" else None,
                 )
                 memory = msgspec.json.decode(
                     run_loadgen("idle", spec, timeout=300), type=IdleResult
                 )
+                if spec.heap_dir:
+                    print(render_heap(Path(spec.heap_dir), pids.servers, memory.connections))
                 idle[name] = memory
                 print(
                     f"  {memory.connections:,} connected ({memory.failed} failed) in "
@@ -1574,6 +1666,7 @@ def main(argv: list[str] | None = None) -> int:
                         senders=min(size, args.senders),
                         connect_concurrency=args.connect_concurrency,
                         pids=pids,
+                        soak=args.soak is not None,
                     )
                     steps = len(args.rates) + args.refine
                     budget = 120 + steps * (args.warmup + args.duration + args.drain + 2)

@@ -51,6 +51,8 @@ from rest import (
     uvicorn_options,
 )
 
+from gateway.transport import PROTOCOL
+
 ROOT = Path(__file__).resolve().parent.parent
 GROUP = 10
 P99_LIMIT_MS = 200.0
@@ -276,7 +278,15 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(tmp_name)
         handle, url, pg_pid = start_postgres(tmp)
         env = _env(url, args.redis_url, f"bench:{uuid.uuid4().hex}:", tmp)
-        argv_web = [sys.executable, "-m", "uvicorn", "--factory", "server.app:create_app"]
+        argv_web = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--ws",
+            PROTOCOL,
+            "--factory",
+            "server.app:create_app",
+        ]
         web = [
             Server(f"web{i}", [*argv_web, *uvicorn_options()], env, tmp / f"web{i}.log")
             for i in (1, 2)

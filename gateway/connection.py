@@ -1,4 +1,4 @@
-"""One authenticated WebSocket: its channels, its send queue and its limits.
+"""One authenticated WebSocket: its channels, its outgoing frames and its limits.
 
 Delivery order per channel. Each channel the connection holds remembers the
 last `seq` it delivered (or skipped). A live item with the next seq goes
@@ -10,26 +10,33 @@ While a channel replays from the database (subscribe with `since`, a gap, or
 a re-subscription after Redis came back), live items are held and released
 afterwards, so replayed and live items meet with no gap and no duplicate.
 
-Frames answering the client's own requests wait for room in the send queue;
-live frames never wait: when the queue is full, typing/read events are
-dropped first, then the connection is closed with 4008.
+Writing. A frame is written to the socket at once (gateway/transport.py),
+with no task of its own, unless earlier ones still wait in `_out`: behind a
+frame whose author is not known to be visible to the reader (one database
+look-up, in a task while it runs; frames the reader may not see are left
+out), or while the client does not read. Frames answering the client's own
+requests wait for room in `_out`; live frames never wait: when it holds
+`send_queue_size` frames, typing/read events are dropped first, then the
+connection is closed with 4008.
+
+An idle connection has no task: once `start` has said `ready`, the ASGI call
+returns and the socket stays open (gateway/transport.py); the frames the
+client sends start a reader task that ends when they are all taken, and
+catch-ups and look-ups are tasks only while they run.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 import uuid
-from collections import deque
-from typing import Any
 
 import msgspec
 import structlog
-from litestar.connection import WebSocket
 
 from gateway.config import MAX_FRAME_BYTES
 from gateway.hub import Hub
+from gateway.transport import FrameSocket
 from realtime import frames
 from realtime.channels import Channel, parse_channel, user_channel
 from realtime.fanout import Delivery, author_of
@@ -42,59 +49,7 @@ logger = structlog.get_logger(__name__)
 
 CONNECTION_WINDOW_SECONDS = 10
 HEARTBEAT_MISSES_BEFORE_CLOSE = 3
-CLOSE_WAIT_SECONDS = 10.0
-
-
-class SendQueue:
-    """Frames waiting for the writer, at most `size` of them."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: deque[Delivery] = deque()
-        self._readable = asyncio.Event()
-        self._writable = asyncio.Event()
-        self._writable.set()
-        self._closed = False
-
-    def offer(self, item: Delivery) -> bool:
-        """Queue without waiting; False when full of frames that may not be dropped."""
-        if len(self._items) >= self._size:
-            if item.droppable:
-                return True
-            for index, queued in enumerate(self._items):
-                if queued.droppable:
-                    del self._items[index]
-                    break
-            else:
-                return False
-        self._append(item)
-        return True
-
-    async def put(self, item: Delivery) -> None:
-        """Queue once there is room (a closed queue takes nothing)."""
-        while len(self._items) >= self._size and not self._closed:
-            self._writable.clear()
-            await self._writable.wait()
-        if not self._closed:
-            self._append(item)
-
-    async def get(self) -> Delivery:
-        while not self._items:
-            self._readable.clear()
-            await self._readable.wait()
-        item = self._items.popleft()
-        if len(self._items) < self._size:
-            self._writable.set()
-        return item
-
-    def close(self) -> None:
-        self._closed = True
-        self._items.clear()
-        self._writable.set()
-
-    def _append(self, item: Delivery) -> None:
-        self._items.append(item)
-        self._readable.set()
+TOO_SLOW = "too slow: reconnect and resubscribe with since"
 
 
 class ChannelState:
@@ -128,7 +83,26 @@ def _frame(frame: msgspec.Struct, droppable: bool = False) -> Delivery:
 
 
 class Connection:
-    def __init__(self, socket: WebSocket[Any, Any, Any], hub: Hub, identity: Identity) -> None:
+    __slots__ = (
+        "_expiry",
+        "_last_heard",
+        "_look_up_task",
+        "_out",
+        "_own_profiles",
+        "_reader",
+        "_room",
+        "_user_channel",
+        "_window_count",
+        "_window_ends",
+        "channels",
+        "closing",
+        "hub",
+        "identity",
+        "socket",
+        "user_id",
+    )
+
+    def __init__(self, socket: FrameSocket, hub: Hub, identity: Identity) -> None:
         self.socket = socket
         self.hub = hub
         # Who the connection speaks for; a fresh `auth` replaces it.
@@ -136,56 +110,50 @@ class Connection:
         self.user_id = identity.user_id
         self._user_channel = user_channel(identity.user_id)
         self.channels: dict[str, ChannelState] = {}
-        self.queue = SendQueue(hub.config.send_queue_size)
+        # Frames not written yet, oldest first: (the wire frame, what it carries).
+        self._out: list[tuple[bytes, Delivery]] = []
+        # Set for replies waiting for room in `_out`; a visibility look-up in flight.
+        self._room: asyncio.Event | None = None
+        self._look_up_task: asyncio.Task[None] | None = None
+        # Reads the socket's events while there are any (gateway/transport.py).
+        self._reader: asyncio.Task[None] | None = None
         self._own_profiles: set[uuid.UUID] = set()
         self.closing: int | None = None
         self._last_heard = time.monotonic()
         self._expiry: asyncio.TimerHandle | None = None
-        self._writer: asyncio.Task[None] | None = None
-        self._reader: asyncio.Task[None] | None = None
-        self._closer: asyncio.Task[None] | None = None
         self._window_ends = 0.0
         self._window_count = 0
 
     # ── Lifecycle ──
 
-    async def run(self) -> None:
-        """Serve the connection until the client leaves or the server closes it."""
+    async def start(self) -> None:
+        """Set the connection up and say `ready`; from then on it runs on the
+        socket's events until the client leaves or the server closes it."""
         self.hub.join(self)
-        self._writer = asyncio.create_task(self._write_loop())
+        self.socket.on_writable(self._drain)
         try:
             await self.hub.fanout.listen(self._user_channel, self)
             await self.hub.presence.add(self.user_id)
             self._schedule_expiry()
-            await self.queue.put(_frame(frames.Ready(user_id=self.user_id)))
-            # Its own task, so that closing can stop it whatever it waits for.
-            self._reader = reader = asyncio.create_task(self._read_loop())
-            await asyncio.wait({reader})
-            if not reader.cancelled() and reader.exception() is not None:
-                raise RuntimeError("the reader failed") from reader.exception()
+            await self._reply(frames.Ready(user_id=self.user_id))
         except Exception:
             logger.exception("websocket connection failed", user_id=str(self.user_id))
             self.close(1011, "server error")
         finally:
-            await self._cleanup()
-            if self._closer is not None:
-                # A client that stopped reading may never take the close frame.
-                await asyncio.wait({self._closer}, timeout=CLOSE_WAIT_SECONDS)
+            # Frames (and the disconnect that closing queues) start the reader.
+            self.socket.on_event(self._wake)
+
+    def _wake(self) -> None:
+        if self._reader is None:
+            self._reader = asyncio.create_task(self._read_events())
 
     def close(self, code: int, reason: str = "") -> None:
         """Stop serving and send the close frame (once; later calls do nothing)."""
         if self.closing is not None:
             return
         self.closing = code
-        self.queue.close()
-        for task in (self._writer, self._reader):
-            if task is not None:
-                task.cancel()
-        self._closer = asyncio.create_task(self._send_close(code, reason))
-
-    async def _send_close(self, code: int, reason: str) -> None:
-        with contextlib.suppress(Exception):
-            await self.socket.close(code, reason)
+        self._drop_output()
+        self.socket.close_now(code, reason)
 
     def heartbeat(self, now: float) -> None:
         """Called by the hub every heartbeat: ping a quiet client, close a silent one."""
@@ -199,10 +167,9 @@ class Connection:
     async def _cleanup(self) -> None:
         if self.closing is None:
             self.closing = 1000
-        self.queue.close()
-        for task in (self._writer, self._reader):
-            if task is not None:
-                task.cancel()
+        self._drop_output()
+        self.socket.on_writable(None)
+        self.socket.on_event(None)
         if self._expiry is not None:
             self._expiry.cancel()
         states, self.channels = self.channels, {}
@@ -225,34 +192,108 @@ class Connection:
     # ── Writing ──
 
     def _offer(self, delivery: Delivery) -> None:
-        if self.closing is None and not self.queue.offer(delivery):
-            self.close(4008, "too slow: reconnect and resubscribe with since")
+        """Write a live frame or queue it without waiting (or drop it, or close with 4008)."""
+        if self.closing is not None:
+            return
+        out = self._out
+        if out or self._look_up_task is not None or not self.socket.can_write:
+            if len(out) >= self.hub.config.send_queue_size:
+                if delivery.droppable:
+                    return
+                for index, (_, queued) in enumerate(out):
+                    if queued.droppable:
+                        del out[index]
+                        break
+                else:
+                    self.close(4008, TOO_SLOW)
+                    return
+            out.append((self.hub.wire(delivery), delivery))
+            self._drain()
+            return
+        # The common case, kept short: nothing waits, so this one goes now.
+        visible = self._visible(delivery)
+        if visible:
+            self.socket.write_frame(self.hub.wire(delivery))
+        elif visible is None:
+            out.append((self.hub.wire(delivery), delivery))
+            self._drain()
+
+    async def _put(self, delivery: Delivery) -> None:
+        """Write a frame or queue it once there is room (nothing once closing)."""
+        while len(self._out) >= self.hub.config.send_queue_size and self.closing is None:
+            if self._room is None:
+                self._room = asyncio.Event()
+            await self._room.wait()
+        if self.closing is None:
+            self._out.append((self.hub.wire(delivery), delivery))
+            self._drain()
 
     async def _reply(self, frame: msgspec.Struct) -> None:
-        await self.queue.put(_frame(frame))
+        await self._put(_frame(frame))
 
     async def _error(self, code: str, detail: str, ref: frames.Ref = None) -> None:
         await self._reply(frames.Error(code=code, detail=detail, ref=ref))
 
-    async def _write_loop(self) -> None:
+    def _visible(self, delivery: Delivery) -> bool | None:
+        """Whether the reader may see the frame's author; None when not known here."""
+        author = delivery.author
+        if author is None or author in self._own_profiles:
+            return True
+        return self.hub.visibility.known(self.user_id, author)
+
+    def _drain(self) -> None:
+        """Write what is queued, in order, up to a frame whose author is not known yet."""
+        out = self._out
+        if self.closing is not None or not out or self._look_up_task is not None:
+            return
+        if not self.socket.can_write:
+            return  # the client is not reading; on_writable calls again
+        ready: list[bytes] = []
+        taken = 0
+        for wire, delivery in out:
+            visible = self._visible(delivery)
+            if visible is None:
+                self._look_up_task = asyncio.create_task(self._look_up(delivery))
+                break
+            if visible:
+                ready.append(wire)
+            taken += 1
+        del out[:taken]
+        if ready:
+            self.socket.write_frames(ready)
+        room = self._room
+        if room is not None and len(out) < self.hub.config.send_queue_size:
+            self._room = None
+            room.set()
+
+    async def _look_up(self, delivery: Delivery) -> None:
+        """Whether the reader may see `delivery`, the first frame in `_out`."""
+        assert delivery.author is not None
         try:
-            while True:
-                delivery = await self.queue.get()
-                author = delivery.author
-                if (
-                    author is not None
-                    and author not in self._own_profiles
-                    and not await self.hub.visibility.may_see(self.user_id, author)
-                ):
-                    continue
-                await self.socket.send_text(delivery.frame)
-        except asyncio.CancelledError:
-            raise
+            visible = await self.hub.visibility.may_see(self.user_id, delivery.author)
         except Exception as exc:
-            # The client is gone, or the database failed us: either way this
-            # connection cannot go on, and the app resumes by seq.
-            logger.info("websocket writer stopped", error=repr(exc))
+            # The database failed us: this connection cannot go on, and the
+            # app resumes by seq.
+            logger.info("websocket visibility look-up failed", error=repr(exc))
+            self._look_up_task = None
             self.close(1011, "server error")
+            return
+        self._look_up_task = None
+        out = self._out
+        if out and out[0][1] is delivery:
+            if visible:
+                self.socket.write_frame(out[0][0])
+            del out[0]
+        self._drain()
+
+    def _drop_output(self) -> None:
+        self._out.clear()
+        if self._look_up_task is not None:
+            self._look_up_task.cancel()
+            self._look_up_task = None
+        if self._room is not None:
+            self._room.set()
+            self._room = None
 
     # ── Live delivery (the fan-out's Listener) ──
 
@@ -281,7 +322,7 @@ class Connection:
         if state.replaying or seq != state.last + 1:
             state.held[seq] = delivery
             if len(state.held) > self.hub.config.send_queue_size:
-                self.close(4008, "too slow: reconnect and resubscribe with since")
+                self.close(4008, TOO_SLOW)
             elif not state.replaying and state.gap_timer is None:
                 state.gap_timer = asyncio.get_running_loop().call_later(
                     self.hub.config.gap_wait_seconds, self._gap_expired, state
@@ -289,7 +330,8 @@ class Connection:
             return
         self._offer(delivery)
         state.last = seq
-        self._release(state)
+        if state.held or state.gap_timer is not None:
+            self._release(state)
 
     def _release(self, state: ChannelState) -> None:
         """Send held items that are now next in line; wait (or catch up) for the rest."""
@@ -341,7 +383,7 @@ class Connection:
             if seq <= state.last:
                 continue
             frame = frames.encode(frames.Message(channel=name, seq=seq, data=item))
-            await self.queue.put(Delivery(frame, seq=seq, author=author_of(item)))
+            await self._put(Delivery(frame, seq=seq, author=author_of(item)))
             state.last = seq
         # Everything up to `latest` was committed before the read: nothing there is missing.
         state.last = max(state.last, latest)
@@ -354,38 +396,50 @@ class Connection:
 
     # ── Reading ──
 
-    async def _read_loop(self) -> None:
-        while True:
-            event = await self.socket.receive()
-            if event["type"] == "websocket.disconnect":
-                return
-            if self.closing is not None:
-                continue
-            self._last_heard = time.monotonic()
-            if not await self._within_limits():
-                self.close(4029, "rate limited")
-                return
-            text = event.get("text")
-            if not isinstance(text, str):
-                await self._error("invalid_frame", "Frames are JSON text")
-                continue
-            if len(text) > MAX_FRAME_BYTES // 4 and len(text.encode()) > MAX_FRAME_BYTES:
-                await self._error("frame_too_large", f"Frames are at most {MAX_FRAME_BYTES} bytes")
-                continue
-            try:
-                frame = frames.decode_client_frame(text)
-            except frames.InvalidFrame as exc:
-                await self._error("invalid_frame", exc.detail, exc.ref)
-                continue
-            ref = getattr(frame, "ref", None)
-            try:
-                await self._handle(frame)
-            except ApiError as exc:
-                await self._error(exc.code, exc.detail, ref)
-            except Exception:
-                # One failed operation (the database, Redis) does not end the connection.
-                logger.exception("websocket operation failed", op=type(frame).__name__)
-                await self._error("server_error", "Something went wrong, try again", ref)
+    async def _read_events(self) -> None:
+        """Take the socket's events in order while there are any, then end: an
+        idle connection has no task. The disconnect event ends the connection."""
+        try:
+            while self.socket.has_events():
+                event = await self.socket.receive()
+                if event["type"] == "websocket.disconnect":
+                    await self._cleanup()
+                    return
+                if self.closing is None:
+                    await self._take_frame(event.get("text"))
+        except Exception:
+            logger.exception("websocket connection failed", user_id=str(self.user_id))
+            self.close(1011, "server error")
+        finally:
+            self._reader = None
+        if self.socket.has_events():
+            self._wake()  # what arrived as this ended (closing queues a disconnect)
+
+    async def _take_frame(self, text: object) -> None:
+        self._last_heard = time.monotonic()
+        if not await self._within_limits():
+            self.close(4029, "rate limited")
+            return
+        if not isinstance(text, str):
+            await self._error("invalid_frame", "Frames are JSON text")
+            return
+        if len(text) > MAX_FRAME_BYTES // 4 and len(text.encode()) > MAX_FRAME_BYTES:
+            await self._error("frame_too_large", f"Frames are at most {MAX_FRAME_BYTES} bytes")
+            return
+        try:
+            frame = frames.decode_client_frame(text)
+        except frames.InvalidFrame as exc:
+            await self._error("invalid_frame", exc.detail, exc.ref)
+            return
+        ref = getattr(frame, "ref", None)
+        try:
+            await self._handle(frame)
+        except ApiError as exc:
+            await self._error(exc.code, exc.detail, ref)
+        except Exception:
+            # One failed operation (the database, Redis) does not end the connection.
+            logger.exception("websocket operation failed", op=type(frame).__name__)
+            await self._error("server_error", "Something went wrong, try again", ref)
 
     async def _within_limits(self) -> bool:
         config = self.hub.config

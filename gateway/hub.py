@@ -29,8 +29,9 @@ from db.listen import Notifications
 from gateway.catch_up import CatchUp
 from gateway.config import RealtimeConfig
 from gateway.limits import FrameBudget
+from gateway.transport import text_frame
 from gateway.visibility import Visibility
-from realtime.fanout import Fanout
+from realtime.fanout import Delivery, Fanout
 from realtime.presence import Presence
 from server.auth.check import check_sign_in, verify_bearer
 from server.auth.session_cache import CHANNEL as SIGN_IN_CHANGES
@@ -82,6 +83,9 @@ class Hub:
         self._empty.set()
         self._background: list[asyncio.Task[None]] = []
         self._rechecks: set[asyncio.Task[None]] = set()
+        # The last delivery's wire frame: the fan-out hands one delivery to every
+        # listener in turn, so each is framed once per process.
+        self._framed: tuple[Delivery | None, bytes] = (None, b"")
         notifications.add(SIGN_IN_CHANGES, self._sign_in_changed)
         notifications.add(BLOCK_CHANGES, self._block_changed)
         notifications.on_link(up=self._link_up, down=self._link_down)
@@ -92,6 +96,14 @@ class Hub:
         identity = await verify_bearer(self._tokens, token)
         await check_sign_in(self._sessions, identity, self.pool.acquire)
         return identity
+
+    def wire(self, delivery: Delivery) -> bytes:
+        """The WebSocket frame carrying the delivery (gateway/transport.py)."""
+        framed, wire = self._framed
+        if framed is not delivery:
+            wire = text_frame(delivery.frame.encode())
+            self._framed = (delivery, wire)
+        return wire
 
     def join(self, connection: Connection) -> None:
         self.connections.add(connection)

@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import structlog
 from litestar import WebSocket, websocket
 
 from gateway.config import AUTH_TIMEOUT_SECONDS
 from gateway.connection import Connection
 from gateway.hub import Hub
+from gateway.transport import EXTENSION, PROTOCOL, FrameSocket
 from realtime import frames
 from server.auth.middleware import bearer_token
 from server.auth.tokens import Identity
 from server.errors import ApiError
+
+logger = structlog.get_logger(__name__)
 
 
 async def _sign_in(hub: Hub, socket: WebSocket[Any, Any, Any]) -> Identity | None:
@@ -48,8 +52,16 @@ async def _sign_in(hub: Hub, socket: WebSocket[Any, Any, Any]) -> Identity | Non
 @websocket("/v1/ws", opt={"exclude_from_auth": True})
 async def ws_gateway(socket: WebSocket[Any, Any, Any]) -> None:
     hub: Hub = socket.app.state.realtime
+    extensions: dict[Any, Any] = socket.scope.get("extensions") or {}
+    frame_socket: FrameSocket | None = extensions.get(EXTENSION)
     await socket.accept()
+    if frame_socket is None:
+        logger.error("websocket: uvicorn must run with the gateway's protocol", ws=PROTOCOL)
+        await socket.close(1011, "server misconfigured")
+        return
     identity = await _sign_in(hub, socket)
     if identity is None:
         return
-    await Connection(socket, hub, identity).run()
+    # The connection outlives this call: from here on the socket's events drive it.
+    frame_socket.adopt()
+    await Connection(frame_socket, hub, identity).start()

@@ -1,7 +1,7 @@
 """Whether a reader may see an author's live items, remembered by the process.
 
-Live items carry their author's social profile id; a connection's writer asks
-here before writing one (the rule is `user_visible_to`: the author is active
+Live items carry their author's social profile id; a connection asks here
+before writing one (the rule is `user_visible_to`: the author is active
 and no block stands between the two). The answer is remembered per (reader,
 author) for every connection of the process, and forgotten:
 
@@ -40,12 +40,18 @@ class Visibility:
         # Bumped by every forget: an answer read before one is not remembered.
         self._generation = 0
 
-    async def may_see(self, reader: uuid.UUID, author_profile: uuid.UUID) -> bool:
+    def known(self, reader: uuid.UUID, author_profile: uuid.UUID) -> bool | None:
+        """The remembered answer, or None when only the database can tell."""
         owner = self._owners.get(author_profile)
-        if owner is not None:
-            known = self._seen.get(reader, {}).get(owner)
-            if known is not None:
-                return known
+        if owner is None:
+            return None
+        return self._seen.get(reader, {}).get(owner)
+
+    async def may_see(self, reader: uuid.UUID, author_profile: uuid.UUID) -> bool:
+        known = self.known(reader, author_profile)
+        if known is not None:
+            return known
+        owner = self._owners.get(author_profile)
         generation = self._generation
         async with self._pool.acquire() as conn:
             if owner is None:

@@ -24,6 +24,7 @@ import uvicorn
 from db.embedded import pgdata_dir, start_embedded_postgres
 from db.migrate import MigrationError, migrate
 from db.pool import connect
+from gateway.transport import FrameProtocol
 from server.admin import service as admin_service
 from server.admin.schemas import STAFF_ROLES, StaffRole
 from server.app import create_app
@@ -69,6 +70,7 @@ def run(host: str) -> int:
             timeout_graceful_shutdown=10,
             # Chat frames are small; per-connection deflate state doubles the
             # memory of an idle WebSocket (~78 KB against ~36 KB).
+            ws=FrameProtocol,
             ws_per_message_deflate=False,
             ws_max_size=1024 * 1024,
         )

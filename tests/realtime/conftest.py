@@ -23,6 +23,7 @@ from builders import Kit
 from helpers import bearer, free_port
 from websockets.asyncio.client import connect
 
+from gateway.transport import FrameProtocol
 from server.app import create_app
 from server.settings import Settings
 from tests.realtime.steps import (
@@ -45,13 +46,17 @@ from tests.realtime.steps import (
 async def serve(settings: Settings) -> AsyncIterator[Serve]:
     """Start a server: `await serve(send_buffer=bytes, ws_replay_limit=3, ...)`, any
     keyword beyond the first two replacing that Settings field (the gateway's limits);
-    `without_redis=True` for the single-process setup (in-memory fan-out).
+    `without_redis=True` for the single-process setup (in-memory fan-out);
+    `ws_protocol` is uvicorn's `ws` option (the gateway's FrameProtocol by default).
     `send_buffer` caps the kernel's send buffer of accepted sockets, so a client
     that stops reading is felt after kilobytes rather than megabytes."""
     running: list[tuple[uvicorn.Server, asyncio.Task[None]]] = []
 
     async def _serve(
-        send_buffer: int | None = None, without_redis: bool = False, **overrides: Any
+        send_buffer: int | None = None,
+        without_redis: bool = False,
+        ws_protocol: Any = FrameProtocol,
+        **overrides: Any,
     ) -> Live:
         if without_redis:
             overrides["redis_url"] = None
@@ -61,7 +66,9 @@ async def serve(settings: Settings) -> AsyncIterator[Serve]:
         if send_buffer is not None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
         sock.bind(("127.0.0.1", 0))
-        server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
+        server = uvicorn.Server(
+            uvicorn.Config(app, log_config=None, access_log=False, ws=ws_protocol)
+        )
         task = asyncio.create_task(server.serve(sockets=[sock]))
         running.append((server, task))
         while not server.started:

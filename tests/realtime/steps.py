@@ -25,6 +25,7 @@ from litestar import Litestar
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
+from gateway.transport import PROTOCOL
 from realtime import frames
 from server.settings import Settings
 
@@ -46,7 +47,7 @@ class Live:
 Serve = Callable[..., Awaitable[Live]]
 
 
-_ARGS = ("--no-access-log", "--host", "127.0.0.1", "--port")
+_ARGS = ("--no-access-log", "--ws", PROTOCOL, "--host", "127.0.0.1", "--port")
 
 
 def server_env(settings: Settings, **extra: str) -> dict[str, str]:
