@@ -75,10 +75,20 @@ P99_LIMIT_MS = 200.0
 # CONNECT_RETRY_SECONDS, then twice that, ... between rounds.
 CONNECT_ATTEMPTS = 4
 CONNECT_RETRY_SECONDS = 0.5
-# Goals (issue 6): deliveries/s against the peers, and memory per idle connection.
-GOAL_OVER_CHANNELS = 3.0
-GOAL_UNDER_CEILING = 2.0
-GOAL_KB_PER_CONNECTION = 40.0
+# Goals (issue 15): deliveries/s against the peers (the ceiling's by room size),
+# and memory per idle connection.
+GOAL_OVER_CHANNELS = 4.0
+GOAL_UNDER_CEILING = {10: 2.0, 100: 1.5}
+GOAL_UNDER_CEILING_OTHERWISE = 2.0
+GOAL_KB_PER_CONNECTION = 20.0
+# The gateway's frame limits for the bench: its senders publish up to ~26 frames/s
+# each at the top rates, past the production limits (100 per 10 s per connection,
+# 600 per minute per user), which would close them with 4029; the bench measures
+# delivery, and tests/realtime/test_protection.py the limits.
+BENCH_FRAME_LIMITS = {
+    "WS_FRAMES_PER_CONNECTION_PER_10S": "1000000",
+    "WS_FRAMES_PER_USER_PER_MINUTE": "1000000",
+}
 # Momento's WebSocket options as the Procfile's `web` process runs it in production.
 PROCFILE_WS_OPTIONS = [
     "--ws",
@@ -1410,10 +1420,11 @@ def verdicts(
             )
         if ceiling is not None:
             ratio = ceiling.delivered_per_s / mine.delivered_per_s
-            verdict = "meets" if ratio <= GOAL_UNDER_CEILING else "MISSES"
+            goal = GOAL_UNDER_CEILING.get(size, GOAL_UNDER_CEILING_OTHERWISE)
+            verdict = "meets" if ratio <= goal else "MISSES"
             out.append(
                 f"rooms of {size}: plain websockets / Momento = {ratio:.2f}x "
-                f"({verdict} the within-{GOAL_UNDER_CEILING:g}x goal)"
+                f"({verdict} the within-{goal:g}x goal)"
             )
     for name, size, r in rows:
         if r is not None and name.startswith("momento"):
@@ -1569,6 +1580,7 @@ def main(argv: list[str] | None = None) -> int:
                 "ACCESS_TOKEN_TTL_SECONDS": "86400",
                 "OTP_SENDS_PER_IP_PER_HOUR": "1000000",
                 "OTP_VERIFIES_PER_IP_PER_HOUR": "1000000",
+                **BENCH_FRAME_LIMITS,
             }
             env |= dict(item.split("=", 1) for item in args.momento_env)
             if args.heap:
