@@ -697,6 +697,7 @@ class Fanout:
         self.receivers = len(spec.rooms[0].members) - 1  # per message: all but its sender
         self.pad = "x" * max(1, spec.payload)
         self.next_room = 0
+        self.steps_taken = 0
 
     def publish(self, room: Room, tag: int) -> None:
         """The next message of `room`, from the member whose turn it is."""
@@ -757,7 +758,8 @@ class Fanout:
 
     async def step(self, target: float) -> Step:
         gen, spec = self.gen, self.spec
-        tag = int(target)  # a step's tag: its rate, unique within a run
+        self.steps_taken += 1
+        tag = self.steps_taken  # unique within the run (a soak repeats its rate)
         rate = target / self.receivers
         await self.publish_for(rate, spec.warmup, -1)
         watch = Watch(spec.pids)
@@ -774,7 +776,7 @@ class Fanout:
                 break
             await asyncio.sleep(0.02)
         owed = gen.stored[tag] * self.receivers
-        latencies = sorted(gen.latencies[tag])
+        latencies = sorted(gen.latencies.pop(tag, []))  # late arrivals are not counted
         refused = sum(gen.refused.values()) - refused_before + max(0, gen.unresolved[tag])
 
         def pct(q: float) -> float | None:
