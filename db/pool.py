@@ -38,6 +38,9 @@ class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
         return ""
 
 
+MAX_QUERIES_PER_CONNECTION = 100_000_000
+
+
 async def create_pool(
     dsn: str, *, min_size: int = 2, max_size: int = 10, statement_timeout_ms: int | None = None
 ) -> asyncpg.Pool:
@@ -51,6 +54,11 @@ async def create_pool(
         init=_init_connection,
         connection_class=PooledConnection,
         server_settings=settings,
+        # asyncpg replaces a connection after 50,000 queries by default; the
+        # message writer's two connections reached that every two minutes at
+        # 2,400 messages/s, and each swap (a new backend, its set-up, every
+        # statement prepared again) stalled the batches behind it.
+        max_queries=MAX_QUERIES_PER_CONNECTION,
     )
     return pool
 
