@@ -54,10 +54,10 @@ async def create_pool(
         init=_init_connection,
         connection_class=PooledConnection,
         server_settings=settings,
-        # asyncpg replaces a connection after 50,000 queries by default; the
+        # asyncpg replaces a connection after 50,000 queries by default: the
         # message writer's two connections reached that every two minutes at
-        # 2,400 messages/s, and each swap (a new backend, its set-up, every
-        # statement prepared again) stalled the batches behind it.
+        # 2,400 messages/s, each time a new backend, its set-up and every
+        # statement prepared again, in the middle of the batches.
         max_queries=MAX_QUERIES_PER_CONNECTION,
     )
     return pool
