@@ -196,27 +196,26 @@ class Connection:
         if self.closing is not None:
             return
         out = self._out
-        if out or self._look_up_task is not None or not self.socket.can_write:
-            if len(out) >= self.hub.config.send_queue_size:
-                if delivery.droppable:
-                    return
-                for index, (_, queued) in enumerate(out):
-                    if queued.droppable:
-                        del out[index]
-                        break
-                else:
-                    self.close(4008, TOO_SLOW)
-                    return
-            out.append((self.hub.wire(delivery), delivery))
-            self._drain()
-            return
-        # The common case, kept short: nothing waits, so this one goes now.
-        visible = self._visible(delivery)
-        if visible:
-            self.socket.write_frame(self.hub.wire(delivery))
-        elif visible is None:
-            out.append((self.hub.wire(delivery), delivery))
-            self._drain()
+        if not out and self._look_up_task is None and self.socket.can_write:
+            # The common case, kept short: nothing waits, so this one goes now
+            # (or is left out), unless its author needs a look-up.
+            visible = self._visible(delivery)
+            if visible is not None:
+                if visible:
+                    self.socket.write_frame(self.hub.wire(delivery))
+                return
+        elif len(out) >= self.hub.config.send_queue_size:
+            if delivery.droppable:
+                return
+            for index, (_, queued) in enumerate(out):
+                if queued.droppable:
+                    del out[index]
+                    break
+            else:
+                self.close(4008, TOO_SLOW)
+                return
+        out.append((self.hub.wire(delivery), delivery))
+        self._drain()
 
     async def _put(self, delivery: Delivery) -> None:
         """Write a frame or queue it once there is room (nothing once closing)."""

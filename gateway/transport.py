@@ -56,10 +56,6 @@ def text_frame(payload: bytes) -> bytes:
 class FrameSocket(Protocol):
     """The direct frame path of one WebSocket."""
 
-    @property
-    def open(self) -> bool:
-        """Frames may still be written (no close frame sent, not disconnected)."""
-
     # The transport's buffer is below its high-water mark.
     can_write: bool
 
@@ -89,66 +85,75 @@ class FrameSocket(Protocol):
         """The next ASGI receive event (`websocket.receive` or `websocket.disconnect`)."""
 
 
-class _Inbox:
+class _OneWaiter:
+    """A future for at most one waiter (the connection's own task), made when it waits."""
+
+    __slots__ = ("_waiter",)
+
+    def __init__(self) -> None:
+        self._waiter: asyncio.Future[None] | None = None
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def _sleep(self) -> None:
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
+
+
+class _Inbox(_OneWaiter):
     """What uvicorn uses of asyncio.Queue (unbounded, one reader at a time),
     and a callback for each event queued."""
 
-    __slots__ = ("_items", "_waiter", "on_put")
+    __slots__ = ("_items", "on_put")
 
     def __init__(self) -> None:
+        super().__init__()
         self._items: list[Any] = []
-        self._waiter: asyncio.Future[None] | None = None
         self.on_put: Callable[[], None] | None = None
 
     def put_nowait(self, item: Any) -> None:
         self._items.append(item)
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        self._wake()
         if self.on_put is not None:
             self.on_put()
 
     async def get(self) -> Any:
         while not self._items:
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
+            await self._sleep()
         return self._items.pop(0)
 
     def empty(self) -> bool:
         return not self._items
 
 
-class _Flag:
+class _Flag(_OneWaiter):
     """What uvicorn uses of asyncio.Event (one waiter at a time: the connection's task)."""
 
-    __slots__ = ("_set", "_waiter")
+    __slots__ = ("_set",)
 
     def __init__(self) -> None:
+        super().__init__()
         self._set = True
-        self._waiter: asyncio.Future[None] | None = None
 
     def is_set(self) -> bool:
         return self._set
 
     def set(self) -> None:
         self._set = True
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        self._wake()
 
     def clear(self) -> None:
         self._set = False
 
     async def wait(self) -> None:
         while not self._set:
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
+            await self._sleep()
 
 
 class FrameProtocol(WebSocketsSansIOProtocol):
