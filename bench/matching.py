@@ -63,8 +63,8 @@ DIM = 384  # the local model's
 CLUSTERS = 60
 LOW64 = (1 << 64) - 1
 US = 1_000_000  # microseconds per second
-# Goals per wave (ms) and for recall.
-WAVE_GOALS_MS = {100_000: 50.0, 1_000_000: 500.0}
+# Goals per wave (ms) by percentile, and for recall.
+WAVE_GOALS_MS = {100_000: {0.99: 50.0}, 1_000_000: {0.5: 150.0, 0.99: 500.0}}
 RECALL_GOAL = 0.99
 # The bench runs one query at a time (one core at most); more than this much of
 # the machine busy means something else competes for the CPU.
@@ -1095,8 +1095,8 @@ async def plan_mode_ms(conn: asyncpg.Connection, search: q.CandidateSearch, mode
     return min(times)
 
 
-def indices(rows: Sequence[asyncpg.Record]) -> list[int]:
-    return [r["profile_id"].int & LOW64 for r in rows]
+def indices(rows: Sequence[q.RankedCandidate]) -> list[int]:
+    return [r.profile_id.int & LOW64 for r in rows]
 
 
 @dataclass
@@ -1123,6 +1123,8 @@ class SizeResult:
     load_s: float
     generate_s: float
     copy_s: float
+    candidates_s: float  # building match_candidates from the source tables
+    candidates_mb: float  # its size on disk, with its indexes
     analyze_s: float
     acceptance_ms: float
     busy: float  # percent of all cores in use while measuring
@@ -1191,7 +1193,7 @@ async def probe_edges(
         found: set[uuid.UUID] = set()
         for search in searches:
             rows = await q.ranked_candidates(conn, dataclasses.replace(search, limit=10**9))
-            found |= {r["profile_id"] for r in rows}
+            found |= {r.profile_id for r in rows}
         missed: dict[str, list[float]] = {}
         for _, profile, label, b in people:
             if profile not in found:
@@ -1251,7 +1253,7 @@ async def measure(
             search = matcher.candidate_search(ev, ev["event_vector"].to_numpy(), now, limit=size)
             searches.append(search)
             query_ms: list[float] = []
-            top: list[asyncpg.Record] = []
+            top: list[q.RankedCandidate] = []
             for _ in range(args.repeats):
                 t0 = time.perf_counter()
                 top = await q.ranked_candidates(query_conn, search)
@@ -1265,7 +1267,7 @@ async def measure(
                 t0 = time.perf_counter()
                 result = await matcher.run_wave(event_id, now)
                 wave_ms.append((time.perf_counter() - t0) * 1000)
-                expected = {r["profile_id"] for r in top}
+                expected = {r.profile_id for r in top}
                 wave_matches &= set(result.invited) == expected
                 await reset_wave(check_conn, event_id)
 
@@ -1286,7 +1288,7 @@ async def measure(
             score_of = dict(zip(order.tolist(), scores.tolist(), strict=True))
             in_sql_order = np.array([score_of[u] for u in sql_full if u in score_of])
             errors = [
-                abs(float(r["score"]) - score_of[u])
+                abs(r.score - score_of[u])
                 for r, u in zip(full, sql_full, strict=True)
                 if u in score_of
             ]
@@ -1397,10 +1399,20 @@ async def run_size(
         t0 = time.perf_counter()
         await load(conn, pop, world, now)
         copy_s = time.perf_counter() - t0
-        print(f"  copied in {copy_s:.1f} s; VACUUM ANALYZE ...", file=sys.stderr)
+        print(f"  copied in {copy_s:.1f} s; building match_candidates ...", file=sys.stderr)
+        # COPY ran without triggers: the candidate table is built in one go, as
+        # after a bulk import.
+        t0 = time.perf_counter()
+        candidate_rows = await q.rebuild_match_candidates(conn)
+        candidates_s = time.perf_counter() - t0
+        print(
+            f"  {candidate_rows:,} candidate rows in {candidates_s:.1f} s; VACUUM ANALYZE ...",
+            file=sys.stderr,
+        )
         t0 = time.perf_counter()
         await conn.execute("VACUUM ANALYZE")
         analyze_s = time.perf_counter() - t0
+        candidates_bytes = await conn.fetchval("SELECT pg_total_relation_size('match_candidates')")
         print(f"  vacuumed and analyzed in {analyze_s:.1f} s; measuring ...", file=sys.stderr)
     finally:
         await conn.close()
@@ -1409,9 +1421,11 @@ async def run_size(
     busy = busy_since(ticks)
     return SizeResult(
         size=size,
-        load_s=generate_s + copy_s + analyze_s,
+        load_s=generate_s + copy_s + candidates_s + analyze_s,
         generate_s=generate_s,
         copy_s=copy_s,
+        candidates_s=candidates_s,
+        candidates_mb=candidates_bytes / 2**20,
         analyze_s=analyze_s,
         acceptance_ms=acceptance_ms,
         busy=busy,
@@ -1423,7 +1437,8 @@ async def run_size(
 
 def render(results: list[SizeResult]) -> str:
     header = (
-        "| people | load s | candidates (median) | query p50 / p99 ms | wave p50 / p99 ms "
+        "| people | load s | match_candidates s / MB | candidates (median) "
+        "| query p50 / p99 ms | wave p50 / p99 ms "
         "| recall@wave | recall@100 | filtered sets equal | reach edges found | machine busy |"
     )
     lines = [header, "|" + "---|" * header.count(" | ") + "---|"]
@@ -1431,7 +1446,7 @@ def render(results: list[SizeResult]) -> str:
         rw = [e.recall_wave for e in r.events if e.recall_wave is not None]
         r100 = [e.recall_100 for e in r.events if e.recall_100 is not None]
         lines.append(
-            f"| {r.size:,} | {r.load_s:.0f} "
+            f"| {r.size:,} | {r.load_s:.0f} | {r.candidates_s:.0f} / {r.candidates_mb:,.0f} "
             f"| {int(np.median([e.candidates for e in r.events])):,} "
             f"| {pct(r.all('query_ms'), 0.5):.1f} / {pct(r.all('query_ms'), 0.99):.1f} "
             f"| {pct(r.all('wave_ms'), 0.5):.1f} / {pct(r.all('wave_ms'), 0.99):.1f} "
@@ -1504,7 +1519,8 @@ async def run(url: str, args: argparse.Namespace, embedded: bool) -> int:
         results.append(result)
         print(
             f"  load {result.load_s:.0f} s (generate {result.generate_s:.0f}, "
-            f"COPY {result.copy_s:.0f}, VACUUM ANALYZE {result.analyze_s:.0f}); "
+            f"COPY {result.copy_s:.0f}, match_candidates {result.candidates_s:.0f}, "
+            f"VACUUM ANALYZE {result.analyze_s:.0f}); "
             f"acceptance-rate query {result.acceptance_ms:.0f} ms (once per 5 min per worker); "
             f"machine {result.busy:.0f}% busy while measuring",
             file=sys.stderr,
@@ -1527,11 +1543,13 @@ async def run(url: str, args: argparse.Namespace, embedded: bool) -> int:
     print()
     failed = False
     for r in results:
-        waves = pct(r.all("wave_ms"), 0.5)
-        goal = WAVE_GOALS_MS.get(r.size)
-        if goal is not None:
+        for share, goal in WAVE_GOALS_MS.get(r.size, {}).items():
+            waves = pct(r.all("wave_ms"), share)
             verdict = "meets" if waves <= goal else "MISSES"
-            print(f"{r.size:,} people: wave p50 {waves:.1f} ms {verdict} the {goal:g} ms goal")
+            print(
+                f"{r.size:,} people: wave p{share * 100:.0f} {waves:.1f} ms {verdict} "
+                f"the {goal:g} ms goal"
+            )
         recalls = [e.recall_wave for e in r.events if e.recall_wave is not None]
         recalls += [e.recall_100 for e in r.events if e.recall_100 is not None]
         low = min(recalls, default=1.0)

@@ -36,6 +36,7 @@ EVENT_LIFECYCLE = "event_lifecycle"
 NOTIFICATION_REMINDERS = "notification_reminders"
 PUSH_RECEIPTS = "push_receipts"
 CLOSE_ATTENDANCE = "close_attendance"
+RECLUSTER_MATCH_CANDIDATES = "recluster_match_candidates"
 
 
 class MatchEvent(msgspec.Struct, frozen=True):

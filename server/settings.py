@@ -153,6 +153,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper"):
         return self.env == "production"
 
     @property
+    def match_weights(self) -> tuple[float, float, float, float, float, float, float]:
+        """In the ranking formula's order (docs/MATCHING.md)."""
+        return (
+            self.match_weight_interests,
+            self.match_weight_dislikes,
+            self.match_weight_reliability,
+            self.match_weight_contribution,
+            self.match_weight_connect_again,
+            self.match_weight_group_fit,
+            self.match_weight_recent_invites,
+        )
+
+    @property
     def uses_s3(self) -> bool:
         return bool(self.s3_bucket)
 
@@ -333,6 +346,10 @@ def _matching_problems(s: Settings) -> list[str]:
         problems.append("MATCHING_PRIOR_ACCEPTANCE_RATE must be between 0.01 and 1")
     if s.matching_retry_minutes < 1 or s.match_recent_invite_days < 1:
         problems.append("MATCHING_RETRY_MINUTES and MATCH_RECENT_INVITE_DAYS must be >= 1")
+    # The formula carries the signs; the search relies on the recent-invitations
+    # term only ever lowering a score (docs/MATCHING.md, "The candidate table").
+    if min(s.match_weights) < 0:
+        problems.append("MATCH_WEIGHT_* must be >= 0 (the ranking formula gives their signs)")
     return problems
 
 

@@ -190,6 +190,9 @@ def test_production_refuses_the_test_sign_in_backdoor(
         ),
         ({"MOMENTO_ENV": "staging"}, "MOMENTO_ENV"),
         ({"DATABASE_POOL_MAX": "lots"}, "DATABASE_POOL_MAX"),
+        # The search's cut relies on the recent-invitations term never raising a score.
+        ({"MATCH_WEIGHT_RECENT_INVITES": "-0.05"}, "MATCH_WEIGHT_"),
+        ({"MATCH_WEIGHT_INTERESTS": "-1"}, "MATCH_WEIGHT_"),
     ],
 )
 def test_invalid_value_is_refused_naming_the_variable(

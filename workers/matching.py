@@ -57,16 +57,7 @@ class Matcher:
 
     @property
     def weights(self) -> tuple[float, float, float, float, float, float, float]:
-        s = self.settings
-        return (
-            s.match_weight_interests,
-            s.match_weight_dislikes,
-            s.match_weight_reliability,
-            s.match_weight_contribution,
-            s.match_weight_connect_again,
-            s.match_weight_group_fit,
-            s.match_weight_recent_invites,
-        )
+        return self.settings.match_weights
 
     async def _acceptance_rate(self, conn: asyncpg.Connection, now: dt.datetime) -> float:
         cached = self._rate
@@ -147,7 +138,7 @@ class Matcher:
             if not candidates:
                 return WaveResult(invited=[], outcome="no_candidates")
 
-            profile_ids = [c["profile_id"] for c in candidates]
+            profile_ids = [c.profile_id for c in candidates]
             material = await q.reason_material(
                 conn, profile_ids, ev["host_profile_id"], vector, self.embeddings.model_id
             )
@@ -170,11 +161,11 @@ class Matcher:
                         now=now,
                         ttl=ttl,
                         starts_at=ev["starts_at"],
-                        lead_time_days=c["min_lead_time_days"],
+                        lead_time_days=c.min_lead_time_days,
                     )
                     for c in candidates
                 ],
-                [float(c["score"]) for c in candidates],
+                [c.score for c in candidates],
             )
             for row in await audience_q.wave_invitees(conn, event_id, invited):
                 await notify(

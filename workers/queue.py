@@ -20,7 +20,7 @@ from workers.after_event import AfterEventJobs
 from workers.embedders import Embedder, build_embedder
 from workers.embeddings import Embeddings
 from workers.events import cancel_underfilled_events, complete_events
-from workers.maintenance import purge_auth_records
+from workers.maintenance import keep_match_candidates_in_order, purge_auth_records
 from workers.matching import Matcher
 from workers.payments import PaymentJobs
 from workers.push.expo import ExpoClient
@@ -129,6 +129,11 @@ def build_queue(
         await send_event_reminders(pool, now)
         await send_expiring_notices(pool, now, expiring_notice)
         await send_rating_prompts(pool, now)
+
+    # 09:30 UTC: the small hours across the US.
+    @pgq.schedule(contract.RECLUSTER_MATCH_CANDIDATES, "30 9 * * *")
+    async def _recluster(_: Schedule) -> None:
+        await keep_match_candidates_in_order(pool)
 
     @pgq.schedule(contract.PUSH_RECEIPTS, "*/5 * * * *")
     async def _receipts(_: Schedule) -> None:

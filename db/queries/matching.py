@@ -1,11 +1,13 @@
 """Matching: the event a wave works on, its exactly-ranked candidates, and the
 invitations a wave writes. Also the sweeps that start new waves.
 
-Ranking is exact: candidates are found through the users' reach index (a GiST
-box around each home, sized by that user's own distance preference), every
-hard filter is applied in the same scan, and only the survivors are scored
-against the event vector. No approximate vector index is involved, so no
-candidate can be lost to one (docs/MATCHING.md).
+Ranking is exact: candidates are found through the reach index of
+match_candidates (a GiST box around each home, sized by that person's own
+distance preference), every hard filter is applied in the same scan, and only
+the survivors are scored against the event vector. No approximate vector index
+is involved, so no candidate can be lost to one. match_candidates is one
+narrow row per person, kept by triggers from the source tables (migration
+0015; docs/MATCHING.md, "The candidate table").
 """
 
 from __future__ import annotations
@@ -14,10 +16,14 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import asyncpg
+import msgspec
 import numpy as np
 import numpy.typing as npt
+
+from db.rows import many
 
 # Statuses that hold a place at the event (counted against max_attendees, and
 # the people matching must keep apart from blocked or unwanted newcomers).
@@ -112,7 +118,20 @@ class CandidateSearch:
     limit: int
 
 
+class RankedCandidate(msgspec.Struct, frozen=True):
+    user_id: uuid.UUID
+    profile_id: uuid.UUID
+    min_lead_time_days: int
+    score: float
+
+
+# Where the search reads people: the kept table, or (to check that it has not
+# drifted) the view that computes the same rows from the source tables.
+CandidateSource = Literal["match_candidates", "match_candidates_computed"]
+
 # $1..$27 are CandidateSearch's fields in order (the weights fill $19..$25).
+# The people an event must leave out are gathered first (a few rows each) and
+# probed by hash, so each candidate costs one narrow row and a cosine.
 _RANKED_CANDIDATES = """
 WITH taken AS (
     SELECT sp.id AS profile_id, sp.user_id, sp.gender, sp.interested_in
@@ -124,81 +143,110 @@ guarded AS (
     SELECT unnest($13::uuid[]) AS user_id
     UNION SELECT user_id FROM taken
 ),
-candidates AS (
-    SELECT u.id AS user_id, sp.id AS profile_id, sp.gender, sp.interested_in,
-           u.min_lead_time_days
-    FROM users u
-    JOIN social_profiles sp ON sp.user_id = u.id
-    WHERE u.status = 'active'
-      AND u.home_latitude IS NOT NULL
-      -- GiST box_ops has box @> box (not box @> point): the stop as a zero-size box.
-      AND reach_box(u.home_latitude, u.home_longitude, u.distance_preference)
-          @> box(point($3, $2), point($3, $2))
-      AND distance_miles(u.home_latitude, u.home_longitude, $2, $3) <= u.distance_preference
-      AND u.birth_date <= $4::date - make_interval(years => $5)
-      AND u.birth_date > $4::date - make_interval(years => $6 + 1)
-      AND ($7::int IS NULL OR coalesce(u.price_sensitivity, 4) >= $7)
-      AND coalesce(u.availability_preferences -> $8::text ->> $9::text, '') <> 'red'
-      AND $10::timestamptz >= $12::timestamptz + make_interval(days => u.min_lead_time_days)
-      AND u.id <> ALL($13::uuid[])
-      AND NOT EXISTS (SELECT 1 FROM invitations i
-                      WHERE i.event_id = $1 AND i.profile_id = sp.id)
-      AND NOT EXISTS (SELECT 1 FROM blocked_users b JOIN guarded g
-                        ON b.blocked_user_id = g.user_id
-                      WHERE b.blocker_user_id = u.id)
-      AND NOT EXISTS (SELECT 1 FROM blocked_users b JOIN guarded g
-                        ON b.blocker_user_id = g.user_id
-                      WHERE b.blocked_user_id = u.id)
-      AND NOT EXISTS (SELECT 1 FROM connections c JOIN taken t
-                        ON t.profile_id = c.connected_profile_id
-                      WHERE c.user_profile_id = sp.id AND c.does_not_want_to_connect_again)
-      AND NOT EXISTS (SELECT 1 FROM connections c JOIN taken t
-                        ON t.profile_id = c.user_profile_id
-                      WHERE c.connected_profile_id = sp.id AND c.does_not_want_to_connect_again)
-      AND NOT EXISTS (SELECT 1 FROM invitations i JOIN events e ON e.id = i.event_id
-                      WHERE i.profile_id = sp.id
-                        AND i.status IN ('pending_payment', 'confirmed')
-                        AND e.status IN ('published', 'completed')
-                        AND e.starts_at < $11 AND e.ends_at > $10)
+left_out_users AS MATERIALIZED (
+    SELECT x.user_id FROM unnest($13::uuid[]) AS x(user_id) WHERE x.user_id IS NOT NULL
+    UNION SELECT b.blocker_user_id FROM blocked_users b JOIN guarded g
+            ON b.blocked_user_id = g.user_id
+    UNION SELECT b.blocked_user_id FROM blocked_users b JOIN guarded g
+            ON b.blocker_user_id = g.user_id
 ),
-scored AS (
-    SELECT c.user_id, c.profile_id, c.min_lead_time_days,
-           coalesce(1 - (pv.vector <=> $14), 0) AS interest_similarity,
-           coalesce(1 - (nv.vector <=> $14), 0) AS dislike_similarity,
-           coalesce(m.absentee_rating, $26::float8) AS reliability,
-           least(greatest(coalesce(m.contribution_score, 0), 0), 10) / 10 AS contribution,
-           (SELECT least(count(*), 3) / 3.0 FROM connections cn JOIN taken t
-              ON t.profile_id = cn.connected_profile_id
-            WHERE cn.user_profile_id = c.profile_id AND cn.wants_to_connect_again)
-               AS connect_again,
-           coalesce((SELECT avg((t.gender = ANY(c.interested_in)
-                                 AND c.gender = ANY(t.interested_in))::int)
-                     FROM taken t), 0) AS group_fit,
-           (SELECT count(*) FROM invitations ri
-            WHERE ri.profile_id = c.profile_id AND ri.created_at >= $18) AS recent_invites
+left_out_profiles AS MATERIALIZED (
+    -- Already invited, in any status.
+    SELECT i.profile_id FROM invitations i WHERE i.event_id = $1
+    -- Either side does not want to meet someone holding a place again.
+    UNION SELECT c.user_profile_id FROM connections c JOIN taken t
+            ON t.profile_id = c.connected_profile_id
+          WHERE c.does_not_want_to_connect_again
+    UNION SELECT c.connected_profile_id FROM connections c JOIN taken t
+            ON t.profile_id = c.user_profile_id
+          WHERE c.does_not_want_to_connect_again
+    -- Holding a place at another event overlapping this one.
+    UNION SELECT i.profile_id FROM invitations i JOIN events e ON e.id = i.event_id
+          WHERE e.status IN ('published', 'completed') AND e.ends_at > $10 AND e.starts_at < $11
+            AND i.status IN ('pending_payment', 'confirmed')
+),
+connect_again AS MATERIALIZED (
+    SELECT cn.user_profile_id AS profile_id, least(count(*), 3) / 3.0 AS share
+    FROM connections cn JOIN taken t ON t.profile_id = cn.connected_profile_id
+    WHERE cn.wants_to_connect_again
+    GROUP BY cn.user_profile_id
+),
+candidates AS (
+    SELECT c.*
+    FROM {source} c
+    -- GiST box_ops has box @> box (not box @> point): the stop as a zero-size box.
+    WHERE reach_box(c.home_latitude, c.home_longitude, c.distance_preference)
+          @> box(point($3, $2), point($3, $2))
+      AND distance_miles(c.home_latitude, c.home_longitude, $2, $3) <= c.distance_preference
+      AND c.birth_date <= $4::date - make_interval(years => $5)
+      AND c.birth_date > $4::date - make_interval(years => $6 + 1)
+      AND ($7::int IS NULL OR c.price_sensitivity >= $7)
+      AND c.red_slots & (SELECT availability_slot_bit($8::text, $9::text)) = 0  -- once
+      AND $10::timestamptz >= $12::timestamptz + make_interval(days => c.min_lead_time_days)
+      -- NOT IN over a CTE is a hash probe per row (none of its ids is NULL).
+      AND c.user_id NOT IN (SELECT user_id FROM left_out_users)
+      AND c.profile_id NOT IN (SELECT profile_id FROM left_out_profiles)
+),
+scored AS MATERIALIZED (
+    SELECT c.profile_id, c.user_id, c.min_lead_time_days,
+           -- Every term but the recent invitations (which only lower a score).
+           $19::float8 * (
+               -- The kept vector when it is of the type and model ranked with; a
+               -- person without one of that type may still have one in the source
+               -- table (while a new vector version rolls out).
+               CASE WHEN c.positive_type = $16 THEN
+                        CASE WHEN c.positive_model = $15 THEN 1 - (c.positive <=> $14) ELSE 0 END
+                    WHEN c.positive_type IS NULL THEN 0
+                    ELSE coalesce((SELECT 1 - (v.vector <=> $14) FROM user_interest_vectors v
+                                   WHERE v.user_id = c.user_id AND v.vector_type = $16
+                                     AND v.embedding_model = $15), 0)
+               END)
+           - $20::float8 * (
+               CASE WHEN c.negative_type = $17 THEN
+                        CASE WHEN c.negative_model = $15 THEN 1 - (c.negative <=> $14) ELSE 0 END
+                    WHEN c.negative_type IS NULL THEN 0
+                    ELSE coalesce((SELECT 1 - (v.vector <=> $14) FROM user_interest_vectors v
+                                   WHERE v.user_id = c.user_id AND v.vector_type = $17
+                                     AND v.embedding_model = $15), 0)
+               END)
+           + $21::float8 * coalesce(c.absentee_rating, $26::float8)
+           + $22::float8 * least(greatest(coalesce(c.contribution_score, 0), 0), 10) / 10
+           + $23::float8 * coalesce(a.share, 0)
+           + $24::float8 * coalesce((SELECT avg((t.gender = ANY(c.interested_in)
+                                                 AND c.gender = ANY(t.interested_in))::int)
+                                     FROM taken t), 0) AS partial
     FROM candidates c
-    LEFT JOIN user_interest_vectors pv
-           ON pv.user_id = c.user_id AND pv.vector_type = $16 AND pv.embedding_model = $15
-    LEFT JOIN user_interest_vectors nv
-           ON nv.user_id = c.user_id AND nv.vector_type = $17 AND nv.embedding_model = $15
-    LEFT JOIN user_internal_metrics m ON m.user_id = c.user_id
+    LEFT JOIN connect_again a ON a.profile_id = c.profile_id
+),
+-- The lowest full score among the best $27 partial scores is at most the
+-- $27th best full score; whoever's partial score is below it cannot make
+-- the cut, so only the others need their recent invitations counted.
+cut AS (
+    SELECT min(b.partial - $25::float8 * (SELECT count(*) FROM invitations ri
+                                          WHERE ri.profile_id = b.profile_id
+                                            AND ri.created_at >= $18)) AS score
+    FROM (SELECT profile_id, partial FROM scored ORDER BY partial DESC, profile_id LIMIT $27) b
 )
-SELECT user_id, profile_id, min_lead_time_days,
-       $19::float8 * interest_similarity - $20::float8 * dislike_similarity
-       + $21::float8 * reliability + $22::float8 * contribution
-       + $23::float8 * connect_again + $24::float8 * group_fit
-       - $25::float8 * recent_invites AS score
-FROM scored
-ORDER BY score DESC, profile_id
+SELECT s.user_id, s.profile_id, s.min_lead_time_days,
+       s.partial - $25::float8 * (SELECT count(*) FROM invitations ri
+                                  WHERE ri.profile_id = s.profile_id
+                                    AND ri.created_at >= $18) AS score
+FROM scored s
+WHERE s.partial >= (SELECT score FROM cut)
+ORDER BY score DESC, s.profile_id
 LIMIT $27
 """
+_RANKED_FROM: dict[CandidateSource, str] = {
+    source: _RANKED_CANDIDATES.replace("{source}", source) for source in get_args(CandidateSource)
+}
 
 
-async def ranked_candidates(conn: asyncpg.Connection, q: CandidateSearch) -> list[asyncpg.Record]:
-    """The best `q.limit` people passing every hard filter, best first:
-    (user_id, profile_id, min_lead_time_days, score)."""
-    rows: list[asyncpg.Record] = await conn.fetch(
-        _RANKED_CANDIDATES,
+async def ranked_candidates(
+    conn: asyncpg.Connection, q: CandidateSearch, source: CandidateSource = "match_candidates"
+) -> list[RankedCandidate]:
+    """The best `q.limit` people passing every hard filter, best first."""
+    rows = await conn.fetch(
+        _RANKED_FROM[source],
         q.event_id,
         q.latitude,
         q.longitude,
@@ -221,7 +269,65 @@ async def ranked_candidates(conn: asyncpg.Connection, q: CandidateSearch) -> lis
         q.unknown_reliability,
         q.limit,
     )
-    return rows
+    return many(RankedCandidate, rows)
+
+
+async def rebuild_match_candidates(conn: asyncpg.Connection) -> int:
+    """Rewrite the candidate table from the source tables, in geographic order;
+    the number of rows. For loads that bypass the triggers (a bulk COPY with
+    session_replication_role = replica); readers wait while it runs."""
+    await conn.execute("TRUNCATE match_candidates")
+    # Computed in whatever order the joins give, then put in order by CLUSTER:
+    # an ORDER BY on the wide rows would sort gigabytes on disk at a million.
+    status: str = await conn.execute(
+        "INSERT INTO match_candidates SELECT * FROM match_candidates_computed"
+    )
+    await recluster_match_candidates(conn)
+    return int(status.rsplit(" ", 1)[1])
+
+
+async def match_candidates_order(conn: asyncpg.Connection) -> float | None:
+    """How closely the table's physical order follows geo_key, from a fresh
+    sample: PostgreSQL's correlation, 1.0 right after CLUSTER; None if empty."""
+    await conn.execute("ANALYZE match_candidates (geo_key)")
+    order: float | None = await conn.fetchval(
+        """
+        SELECT correlation FROM pg_stats
+        WHERE schemaname = current_schema() AND tablename = 'match_candidates'
+          AND attname = 'geo_key'
+        """
+    )
+    return order
+
+
+async def recluster_match_candidates(
+    conn: asyncpg.Connection, lock_timeout_ms: int | None = None
+) -> None:
+    """Rewrite the table in geo_key order (CLUSTER), however long it takes. It
+    holds an exclusive lock throughout: searches and every change that
+    refreshes a row wait. With `lock_timeout_ms`, give up (LockNotAvailableError)
+    rather than queue everyone behind it for longer while waiting for the lock."""
+    async with conn.transaction():
+        await conn.execute("SET LOCAL statement_timeout = 0")
+        if lock_timeout_ms is not None:
+            await conn.execute(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}")
+        await conn.execute("CLUSTER match_candidates")
+
+
+async def drifted_candidates(conn: asyncpg.Connection) -> list[uuid.UUID]:
+    """People whose kept row differs from the one the source tables give now
+    (missing, extra or changed): always none, unless the triggers were bypassed."""
+    rows = await conn.fetch(
+        """
+        SELECT user_id FROM (
+            (SELECT * FROM match_candidates EXCEPT SELECT * FROM match_candidates_computed)
+            UNION ALL
+            (SELECT * FROM match_candidates_computed EXCEPT SELECT * FROM match_candidates)
+        ) d
+        ORDER BY user_id
+        """
+    )
+    return sorted({r["user_id"] for r in rows})
 
 
 async def reason_material(

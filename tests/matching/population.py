@@ -263,4 +263,4 @@ async def candidates(conn: asyncpg.Connection, matcher: Matcher, ev: Event) -> s
     )
     search = matcher.candidate_search(row, vector, dt.datetime.now(dt.UTC), limit=10**6)
     rows = await q.ranked_candidates(conn, search)
-    return {r["profile_id"] for r in rows}
+    return {r.profile_id for r in rows}

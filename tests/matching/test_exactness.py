@@ -7,11 +7,19 @@ from __future__ import annotations
 import datetime as dt
 import math
 import uuid
+from typing import cast
 
 import asyncpg
 import numpy as np
 import pytest
-from matching.population import CENTRE, EARTH_RADIUS_MILES, candidates, event, set_event_vector
+from matching.population import (
+    CENTRE,
+    EARTH_RADIUS_MILES,
+    axis,
+    candidates,
+    event,
+    set_event_vector,
+)
 
 from db.queries import matching as q
 from server.matching.slots import availability_slot
@@ -176,8 +184,8 @@ async def test_the_ranking_is_exact_and_complete(
 async def test_the_reach_index_serves_the_search(
     db_conn: asyncpg.Connection, matcher: Matcher
 ) -> None:
-    """With planner statistics, the search starts from the users' reach index
-    (not a scan of everyone), so its cost follows who can reach the event."""
+    """With planner statistics, the search starts from the candidates' reach
+    index (not a scan of everyone), so its cost follows who can reach the event."""
     rng = np.random.default_rng(7)
     dim, model = matcher.embeddings.embedder.dimension, matcher.embeddings.model_id
     await _population(db_conn, rng, dim, model, matcher.embeddings.positive_type)
@@ -185,13 +193,20 @@ async def test_the_reach_index_serves_the_search(
     ev = await event(db_conn)
     row = await q.wave_event(db_conn, ev.id)
     assert row is not None
-    plan = await db_conn.fetch(
-        "EXPLAIN SELECT u.id FROM users u WHERE u.status = 'active' "
-        "AND u.home_latitude IS NOT NULL "
-        "AND reach_box(u.home_latitude, u.home_longitude, u.distance_preference) "
-        "@> box(point($1, $2), point($1, $2))",
-        row["longitude"],
-        row["latitude"],
-    )
+    search = matcher.candidate_search(row, axis(dim, 1), dt.datetime.now(dt.UTC), limit=10)
+    sent = _Capture()
+    await q.ranked_candidates(cast(asyncpg.Connection, sent), search)
+    plan = await db_conn.fetch("EXPLAIN " + sent.query, *sent.args)
     text = "\n".join(r[0] for r in plan)
-    assert "users_reach_idx" in text, text
+    assert "match_candidates_reach_idx" in text, text
+
+
+class _Capture:
+    """Stands in for a connection to learn the statement the search sends."""
+
+    query = ""
+    args: tuple[object, ...] = ()
+
+    async def fetch(self, query: str, *args: object) -> list[asyncpg.Record]:
+        self.query, self.args = query, args
+        return []

@@ -3,6 +3,7 @@ way docs/MATCHING.md says, with everything else equal."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import asyncpg
@@ -17,6 +18,7 @@ from matching.population import (
     set_user_vector,
 )
 
+from db.queries import matching as q
 from workers.matching import Matcher
 
 
@@ -137,3 +139,34 @@ async def test_group_signals_and_recent_invitations(
         one_sided,
         busy,
     ]
+
+
+async def test_a_short_wave_is_the_top_of_the_full_ranking(
+    db_conn: asyncpg.Connection, matcher: Matcher
+) -> None:
+    """The search counts recent invitations only for people who can still make
+    the cut: for every wave size, the wave is exactly the first people of the
+    full ranking, including when invitations push the most reliable down."""
+    ev = await event(db_conn, max_attendees=2)
+    reliability_and_invites = [(1.0, 4), (0.95, 0), (0.9, 2), (0.85, 0), (0.8, 1), (0.7, 0)]
+    people = [await person(db_conn) for _ in reliability_and_invites]
+    for someone, (absentee, invites) in zip(people, reliability_and_invites, strict=True):
+        await db_conn.execute(
+            "INSERT INTO user_internal_metrics (user_id, absentee_rating) VALUES ($1, $2)",
+            someone.user_id,
+            absentee,
+        )
+        for _ in range(invites):
+            await invite(db_conn, await event(db_conn, starts_in=dt.timedelta(days=40)), someone)
+    row = await q.wave_event(db_conn, ev.id)
+    assert row is not None
+    now = dt.datetime.now(dt.UTC)
+    search = matcher.candidate_search(
+        row, axis(matcher.embeddings.embedder.dimension, 1), now, limit=100
+    )
+    full = await q.ranked_candidates(db_conn, search)
+    # 0.3 x reliability - 0.05 x invitations: 0.10, 0.285, 0.17, 0.255, 0.19, 0.21
+    assert [c.profile_id for c in full] == [people[i].profile_id for i in (1, 3, 5, 4, 2, 0)]
+    for k in range(1, len(people) + 1):
+        short = await q.ranked_candidates(db_conn, dataclasses.replace(search, limit=k))
+        assert short == full[:k], k

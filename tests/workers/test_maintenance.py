@@ -75,6 +75,7 @@ async def test_web_process_runs_the_queue_when_alone(
             "notification_reminders",
             "push_receipts",
             "close_attendance",
+            "recluster_match_candidates",
         }
         for _ in range(50):
             rows = await db_conn.fetch("SELECT entrypoint FROM pgqueuer_schedules")
