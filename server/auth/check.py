@@ -58,6 +58,10 @@ async def check_sign_in(
         return _current_user(identity)
     async with connection() as conn:
         holder = await q.session_holder(conn, identity.user_id, identity.session_id)
+    # A suspended person hears so on their next call, although suspending
+    # also revoked that sign-in: the app can say why instead of signing in again.
+    if holder is not None and holder["status"] in BLOCKED_STATUSES:
+        raise ApiError(403, "account_suspended", "This account is suspended")
     if holder is None or not holder["session_ok"]:
         raise ApiError(
             401,
@@ -65,8 +69,6 @@ async def check_sign_in(
             "This sign-in is no longer valid",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    if holder["status"] in BLOCKED_STATUSES:
-        raise ApiError(403, "account_suspended", "This account is suspended")
     if use_cache:
         sessions.remember(identity.user_id, identity.session_id)
     return _current_user(identity)

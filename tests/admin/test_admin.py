@@ -636,9 +636,10 @@ async def test_suspending_signs_the_user_out_and_reinstating_lets_them_back(
     )
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "suspended"
-    # Every sign-in is over at once, and refreshing does not bring it back.
+    # Every sign-in is over at once (the next call says why), and refreshing
+    # does not bring it back.
     for tokens in (member, second_device):
-        assert_problem(await client.get("/v1/me", headers=bearer(tokens)), 401, "invalid_token")
+        assert_problem(await client.get("/v1/me", headers=bearer(tokens)), 403, "account_suspended")
         refreshed = await client.post(
             "/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
         )
@@ -691,7 +692,7 @@ async def test_banning_also_signs_out(
         f"/v1/admin/users/{uid(member)}", headers=bearer(admin), json={"status": "banned"}
     )
     assert r.status_code == 200
-    assert_problem(await client.get("/v1/me", headers=bearer(member)), 401, "invalid_token")
+    assert_problem(await client.get("/v1/me", headers=bearer(member)), 403, "account_suspended")
     assert (
         await db_conn.fetchval(
             "SELECT revoked_reason FROM auth_sessions WHERE user_id = $1", uid(member)
@@ -752,7 +753,7 @@ async def test_only_admins_change_other_staff(
     assert r.status_code == 200
     assert r.json()["staff_role"] == "moderator"
     assert_problem(
-        await client.get("/v1/admin/reports", headers=bearer(moderator)), 401, "invalid_token"
+        await client.get("/v1/admin/reports", headers=bearer(moderator)), 403, "account_suspended"
     )
 
 
