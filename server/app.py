@@ -8,7 +8,9 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins import PluginProtocol
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.plugins.prometheus import PrometheusController
+from litestar.template.config import TemplateConfig
 
 from gateway.plugin import RealtimePlugin
 from gateway.routes import ws_gateway
@@ -44,6 +46,7 @@ from server.request_context import RequestContextMiddleware, finish_request
 from server.safety.routes import SafetyController
 from server.settings import Settings, load_settings
 from server.social.routes import SocialController
+from server.staff.routes import TEMPLATES, staff_router
 from server.storage.plugin import StoragePlugin
 from server.strict_body import strict_json_body
 from server.support.routes import SupportController
@@ -98,6 +101,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ws_gateway,
             BoardController,
             ConversationController,
+            staff_router(settings),
         ],
         plugins=plugins,
         dependencies={
@@ -117,6 +121,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[finish_request],
         on_startup=[finish_document],
         exception_handlers=exception_handlers,
+        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         request_max_body_size=settings.max_request_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Momento API",

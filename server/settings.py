@@ -50,6 +50,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, rename="upper"):
     # revocations reach every process at once through NOTIFY anyway.
     session_cache_seconds: float = 30.0
     refresh_token_ttl_days: int = 30
+    # The staff console signs a browser out after this long without a request.
+    staff_session_idle_minutes: int = 30
 
     otp_ttl_seconds: int = 300
     otp_max_attempts: int = 5
@@ -232,6 +234,8 @@ def _check(s: Settings) -> list[str]:
         problems.append("DATABASE_STATEMENT_TIMEOUT_MS must be between 100 and 600000")
     if s.jwt_secret and len(s.jwt_secret) < _MIN_SECRET_LENGTH:
         problems.append(f"JWT_SECRET must be at least {_MIN_SECRET_LENGTH} characters")
+    if not 1 <= s.staff_session_idle_minutes <= 24 * 60:
+        problems.append("STAFF_SESSION_IDLE_MINUTES must be between 1 and 1440")
     if s.access_token_ttl_seconds < 60 or s.refresh_token_ttl_days < 1:
         problems.append("ACCESS_TOKEN_TTL_SECONDS must be >= 60 and REFRESH_TOKEN_TTL_DAYS >= 1")
     if s.otp_ttl_seconds < 30 or s.otp_max_attempts < 1:

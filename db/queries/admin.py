@@ -92,6 +92,7 @@ async def list_actions(
     target_id: str | None,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
+    staff_user_id: uuid.UUID | None = None,
 ) -> list[asyncpg.Record]:
     """Newest first; `after` is the (created_at, id) of the last row of the previous page."""
     rows: list[asyncpg.Record] = await conn.fetch(
@@ -101,6 +102,7 @@ async def list_actions(
         WHERE ($1::text IS NULL OR target_type = $1)
           AND ($2::text IS NULL OR target_id = $2)
           AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
+          AND ($6::uuid IS NULL OR staff_user_id = $6)
         ORDER BY created_at DESC, id DESC
         LIMIT $5
         """,
@@ -109,6 +111,7 @@ async def list_actions(
         after[0] if after else None,
         after[1] if after else None,
         limit,
+        staff_user_id,
     )
     return rows
 
@@ -139,21 +142,58 @@ async def list_reports(
     status: str | None,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
+    *,
+    category: str | None = None,
+    oldest_first: bool = False,
 ) -> list[asyncpg.Record]:
+    """Newest first (the API), or oldest first (the staff console's queue:
+    the longest waiting on top); `after` is the last row of the previous page."""
+    beyond, order = (">", "ASC") if oldest_first else ("<", "DESC")
     rows: list[asyncpg.Record] = await conn.fetch(
         f"""
         {_REPORT_SELECT}
         WHERE ($1::text IS NULL OR r.status = $1)
-          AND ($2::timestamptz IS NULL OR (r.created_at, r.id) < ($2::timestamptz, $3::uuid))
-        ORDER BY r.created_at DESC, r.id DESC
-        LIMIT $4
+          AND ($2::text IS NULL OR r.category = $2)
+          AND ($3::timestamptz IS NULL
+               OR (r.created_at, r.id) {beyond} ($3::timestamptz, $4::uuid))
+        ORDER BY r.created_at {order}, r.id {order}
+        LIMIT $5
         """,
         status,
+        category,
         after[0] if after else None,
         after[1] if after else None,
         limit,
     )
     return rows
+
+
+async def report_counts(conn: asyncpg.Connection, category: str | None) -> dict[str, int]:
+    """Reports by status (of one category, or all)."""
+    rows = await conn.fetch(
+        "SELECT status, count(*) AS n FROM reports "
+        "WHERE $1::text IS NULL OR category = $1 GROUP BY status",
+        category,
+    )
+    return {r["status"]: int(r["n"]) for r in rows}
+
+
+async def find_user(
+    conn: asyncpg.Connection, phone: str | None, number: int | None, profile_id: uuid.UUID | None
+) -> uuid.UUID | None:
+    """The account with this E.164 number, user_number or social profile id."""
+    found: uuid.UUID | None = await conn.fetchval(
+        """
+        SELECT u.id FROM users u
+        WHERE u.phone_number = $1 OR u.user_number = $2
+           OR u.id = (SELECT sp.user_id FROM social_profiles sp WHERE sp.id = $3)
+        LIMIT 1
+        """,
+        phone,
+        number,
+        profile_id,
+    )
+    return found
 
 
 async def get_report(conn: asyncpg.Connection, report_id: uuid.UUID) -> asyncpg.Record | None:

@@ -71,6 +71,19 @@ async def list_reports(
     return _page(rows, page, AdminReport)
 
 
+async def reports_queue(
+    conn: asyncpg.Connection,
+    status: ReportStatus | None,
+    category: str | None,
+    page: PageParams,
+) -> Page[AdminReport]:
+    """Oldest first, for working through the queue (the staff console)."""
+    rows = await q.list_reports(
+        conn, status, _after(page), page.limit + 1, category=category, oldest_first=True
+    )
+    return _page(rows, page, AdminReport)
+
+
 async def get_report(conn: asyncpg.Connection, report_id: uuid.UUID) -> AdminReport:
     row = await q.get_report(conn, report_id)
     if row is None:
@@ -179,8 +192,9 @@ async def update_user(
     staff_role: StaffRole,
     user_id: uuid.UUID,
     patch: UserPatch,
+    reason: str | None = None,
 ) -> AdminUser:
-    """Set status and/or is_verified.
+    """Set status and/or is_verified; `reason` goes into the audit record.
 
     Nobody changes their own account here (409 cannot_change_self), only
     admins change another staff member's (403 insufficient_role), and
@@ -217,6 +231,7 @@ async def update_user(
                 "before": {"status": before["status"], "is_verified": before["is_verified"]},
                 "after": {"status": status, "is_verified": is_verified},
                 "sessions_revoked": revoked,
+                **({"reason": reason} if reason else {}),
             },
         )
         return await get_user(conn, user_id, staff_role)
@@ -226,9 +241,15 @@ async def update_user(
 
 
 async def list_actions(
-    conn: asyncpg.Connection, target_type: str | None, target_id: str | None, page: PageParams
+    conn: asyncpg.Connection,
+    target_type: str | None,
+    target_id: str | None,
+    page: PageParams,
+    staff_user_id: uuid.UUID | None = None,
 ) -> Page[AdminAction]:
-    rows = await q.list_actions(conn, target_type, target_id, _after(page), page.limit + 1)
+    rows = await q.list_actions(
+        conn, target_type, target_id, _after(page), page.limit + 1, staff_user_id
+    )
     return _page(rows, page, AdminAction)
 
 

@@ -92,15 +92,17 @@ def _invalid_code() -> ApiError:
     return ApiError(401, "invalid_code", "The code is wrong or has expired")
 
 
-async def verify_code(
-    auth: Auth,
-    conn: asyncpg.Connection,
-    raw_phone: str,
-    code: str,
-    ip: str,
-    user_agent: str | None,
-) -> TokenPair:
-    """Check a code; on success sign the person in (creating the user if new)."""
+class CheckedCode(msgspec.Struct, frozen=True):
+    phone: str  # E.164
+    attempt_id: uuid.UUID  # the otp_codes row, for q.consume_code
+
+
+async def check_code(
+    auth: Auth, conn: asyncpg.Connection, raw_phone: str, code: str, ip: str
+) -> CheckedCode:
+    """The number's live code, if `code` is it (limits and attempts counted);
+    the ApiError otherwise. Not consumed yet: the caller consumes it in the
+    transaction that signs the person in."""
     settings = auth.settings
     phone = us_phone(raw_phone)
     if not auth.is_test_phone(phone):
@@ -118,11 +120,27 @@ async def verify_code(
         )
     if attempt["expired"] or not await _code_matches(auth, phone, code, attempt["code_hash"]):
         raise _invalid_code()
+    return CheckedCode(phone=phone, attempt_id=attempt["id"])
 
+
+async def consume_code(conn: asyncpg.Connection, checked: CheckedCode) -> None:
+    if not await q.consume_code(conn, checked.attempt_id):
+        raise _invalid_code()  # a concurrent request used it first
+
+
+async def verify_code(
+    auth: Auth,
+    conn: asyncpg.Connection,
+    raw_phone: str,
+    code: str,
+    ip: str,
+    user_agent: str | None,
+) -> TokenPair:
+    """Check a code; on success sign the person in (creating the user if new)."""
+    checked = await check_code(auth, conn, raw_phone, code, ip)
     async with conn.transaction():
-        if not await q.consume_code(conn, attempt["id"]):
-            raise _invalid_code()  # a concurrent request used it first
-        user_id, created = await users_q.get_or_create_by_phone(conn, phone)
+        await consume_code(conn, checked)
+        user_id, created = await users_q.get_or_create_by_phone(conn, checked.phone)
         return await _open_session(auth, conn, user_id, created, user_agent)
 
 
