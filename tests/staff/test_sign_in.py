@@ -150,3 +150,26 @@ async def test_an_admin_sees_everything_and_people_are_found_three_ways(
     assert "40.71" in page.text and "Account action" in page.text
     missing = await client.get("/staff/people", params={"q": "+12025550000"})
     assert missing.status_code == 404 and "Nobody matches" in missing.text
+
+
+async def test_what_people_write_is_shown_as_text(
+    client: Client, staff: StaffFactory, kit: Kit
+) -> None:
+    """Report comments are the reporter's words: escaped, never markup."""
+    reporter, reported = await kit.person("<b>Riley</b>"), await kit.person("Drew")
+    filed = await kit.client.post(
+        "/v1/reports",
+        headers=bearer(reporter),
+        json={
+            "reported_profile_id": reported["profile_id"],
+            "category": "spam",
+            "comments": '<script>alert("x")</script>',
+        },
+    )
+    assert filed.status_code == 201, filed.text
+    moderator = await staff("moderator")
+    await console_sign_in(client, moderator["phone"])
+    page = await client.get(f"/staff/reports/{filed.json()['id']}")
+    assert page.status_code == 200
+    assert "<script>" not in page.text and "<b>Riley" not in page.text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page.text
