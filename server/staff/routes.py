@@ -66,7 +66,6 @@ def _page(
         template_name=name,
         context={"csrf_token": ScopeState.from_scope(request.scope).csrf_token, **context},
         status_code=http_status,
-        headers=SECURITY_HEADERS,
     )
 
 
@@ -122,7 +121,6 @@ async def verify(
     return Redirect(
         "/staff",
         status_code=HTTP_303_SEE_OTHER,
-        headers=SECURITY_HEADERS,
         cookies=[_session_cookie(settings, token)],
     )
 
@@ -152,7 +150,6 @@ async def sign_out(
     return Redirect(
         SIGN_IN,
         status_code=HTTP_303_SEE_OTHER,
-        headers=SECURITY_HEADERS,
         cookies=[_session_cookie(settings, "", max_age=0)],
     )
 
@@ -170,7 +167,9 @@ def _allow(staff: StaffMember, *roles: StaffRole) -> None:
 
 def _error_page(request: Request[Any, Any, Any], exc: ApiError) -> Response[Any]:
     """Errors behind sign-in as a page, with the API's status."""
-    return _page(request, "error.html", exc.status, error=exc.detail, code=exc.code)
+    page = _page(request, "error.html", exc.status, error=exc.detail, code=exc.code)
+    page.headers.update(SECURITY_HEADERS)  # exception handlers' responses skip the router's
+    return page
 
 
 def _choice(value: str | None, allowed: tuple[str, ...], name: str) -> str | None:
@@ -376,5 +375,8 @@ def staff_router(settings: Settings) -> Router:
         middleware=[DefineMiddleware(CSRFMiddleware, config=csrf)],
         exception_handlers={NotAuthorizedException: _to_sign_in, ApiError: _error_page},
         opt={"exclude_from_auth": True},
+        # On every handler's response, static files included (the two exception
+        # handlers add them themselves: Litestar does not apply these to theirs).
+        response_headers=SECURITY_HEADERS,
         include_in_schema=False,
     )

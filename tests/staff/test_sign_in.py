@@ -173,3 +173,18 @@ async def test_what_people_write_is_shown_as_text(
     assert page.status_code == 200
     assert "<script>" not in page.text and "<b>Riley" not in page.text
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page.text
+
+
+async def test_every_page_sends_the_security_headers(client: Client, staff: StaffFactory) -> None:
+    """Pages, redirects and error pages alike."""
+    responses = [
+        await client.get("/staff", follow_redirects=False),  # 303 to sign in
+        await client.get("/staff/sign-in"),
+    ]
+    agent = await staff("support")
+    await console_sign_in(client, agent["phone"])
+    responses.append(await client.get("/staff/reports"))  # 403 page
+    assert [r.status_code for r in responses] == [303, 200, 403]
+    for r in responses:
+        assert "default-src 'none'" in r.headers["content-security-policy"]
+        assert r.headers["x-content-type-options"] == "nosniff"
