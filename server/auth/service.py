@@ -150,9 +150,10 @@ async def _code_matches(auth: Auth, phone: str, code: str, code_hash: str | None
     return await auth.sender.check_code(phone, code)
 
 
-def _hash_refresh(token: str) -> str:
-    # Refresh tokens are 256 random bits: a fast hash is enough to make a
-    # leaked table useless.
+def hash_token(token: str) -> str:
+    """How a random bearer secret is stored (refresh tokens, the staff console's
+    cookie): 256 random bits, so a fast hash is enough to make a leaked table
+    useless."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -165,7 +166,7 @@ async def _issue_pair(
 ) -> TokenPair:
     refresh = secrets.token_urlsafe(32)
     await q.insert_refresh_token(
-        conn, session_id, _hash_refresh(refresh), auth.settings.refresh_token_ttl_days
+        conn, session_id, hash_token(refresh), auth.settings.refresh_token_ttl_days
     )
     return TokenPair(
         access_token=auth.tokens.issue(user_id, session_id),
@@ -194,7 +195,7 @@ def _invalid_refresh() -> ApiError:
 async def refresh(auth: Auth, conn: asyncpg.Connection, refresh_token: str) -> TokenPair:
     """Rotate: the old refresh token is spent; using it again revokes the session."""
     async with conn.transaction():
-        row = await q.lock_refresh_token(conn, _hash_refresh(refresh_token))
+        row = await q.lock_refresh_token(conn, hash_token(refresh_token))
         if row is None or row["revoked_at"] is not None or row["expired"]:
             raise _invalid_refresh()
         if row["used_at"] is None:
@@ -209,7 +210,7 @@ async def refresh(auth: Auth, conn: asyncpg.Connection, refresh_token: str) -> T
 
 async def logout(auth: Auth, conn: asyncpg.Connection, refresh_token: str) -> None:
     async with conn.transaction():
-        row = await q.lock_refresh_token(conn, _hash_refresh(refresh_token))
+        row = await q.lock_refresh_token(conn, hash_token(refresh_token))
         if row is None:
             return
         await q.revoke_session(conn, row["session_id"], "logout")

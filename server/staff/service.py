@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import secrets
 import uuid
 from collections.abc import AsyncIterator
@@ -27,7 +26,7 @@ from db.queries import users as users_q
 from server.admin.schemas import StaffRole
 from server.auth.check import check_sign_in
 from server.auth.phone import us_phone
-from server.auth.service import Auth, check_code, consume_code, request_code
+from server.auth.service import Auth, check_code, consume_code, hash_token, request_code
 from server.auth.tokens import Identity
 from server.errors import ApiError
 
@@ -38,11 +37,6 @@ class StaffMember(msgspec.Struct, frozen=True):
     user_id: uuid.UUID
     session_id: uuid.UUID
     role: StaffRole
-
-
-def _hash(token: str) -> str:
-    # 256 random bits: a fast hash is enough to make a leaked table useless.
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 async def send_code(auth: Auth, conn: asyncpg.Connection, raw_phone: str, ip: str) -> None:
@@ -76,7 +70,9 @@ async def sign_in(
         user_id = await _staff_user(conn, checked.phone)
         if user_id is None:
             raise ApiError(403, "staff_only", "This number is not a Momento staff account")
-        await q.open_console_session(conn, _hash(token), user_id, (user_agent or "")[:300] or None)
+        await q.open_console_session(
+            conn, hash_token(token), user_id, (user_agent or "")[:300] or None
+        )
     return token
 
 
@@ -87,7 +83,7 @@ async def current_staff(
     or no longer staff)."""
     if not token:
         return None
-    session = await q.touch_console_session(conn, _hash(token), idle_minutes * 60)
+    session = await q.touch_console_session(conn, hash_token(token), idle_minutes * 60)
     if session is None:
         return None
     identity = Identity(user_id=session.user_id, session_id=session.session_id, expires_at=0)
@@ -113,6 +109,6 @@ async def sign_out(conn: asyncpg.Connection, token: str | None) -> None:
     if not token:
         return
     async with conn.transaction():
-        session_id = await q.close_console_session(conn, _hash(token))
+        session_id = await q.close_console_session(conn, hash_token(token))
         if session_id is not None:
             await auth_q.revoke_session(conn, session_id, "logout")
