@@ -16,7 +16,8 @@ from typing import Any
 import asyncpg
 import pytest
 import uvicorn
-from helpers import TEST_OTP_CODE
+from builders import Kit
+from helpers import TEST_OTP_CODE, bearer
 from litestar.testing import AsyncTestClient
 from playwright.async_api import Browser, async_playwright
 
@@ -51,6 +52,24 @@ def staff(sign_in: Any, db_conn: asyncpg.Connection) -> StaffFactory:
         return {**tokens, "phone": phone}
 
     return _staff
+
+
+async def file_report(
+    kit: Kit, reporter: dict[str, Any], reported: dict[str, Any], category: str, comments: str
+) -> dict[str, Any]:
+    """A report filed through the API, as the app files it; its body."""
+    filed = await kit.client.post(
+        "/v1/reports",
+        headers=bearer(reporter),
+        json={
+            "reported_profile_id": reported["profile_id"],
+            "category": category,
+            "comments": comments,
+        },
+    )
+    assert filed.status_code == 201, filed.text
+    body: dict[str, Any] = filed.json()
+    return body
 
 
 async def console_sign_in(client: Client, phone: str) -> Any:

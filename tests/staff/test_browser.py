@@ -7,7 +7,7 @@ from __future__ import annotations
 from builders import Kit
 from helpers import TEST_OTP_CODE, bearer
 from playwright.async_api import Browser, Page
-from staff.conftest import ARTEFACTS, StaffFactory
+from staff.conftest import ARTEFACTS, StaffFactory, file_report
 
 PHONE_WIDTH = {"width": 390, "height": 844}
 
@@ -86,16 +86,9 @@ async def test_a_moderator_works_a_report_and_suspends_the_person(
     browser: Browser, live_url: str, staff: StaffFactory, kit: Kit
 ) -> None:
     reporter, reported = await kit.person("Riley"), await kit.person("Drew")
-    filed = await kit.client.post(
-        "/v1/reports",
-        headers=bearer(reporter),
-        json={
-            "reported_profile_id": reported["profile_id"],
-            "category": "harassment",
-            "comments": "Kept messaging after I asked them to stop.",
-        },
+    await file_report(
+        kit, reporter, reported, "harassment", "Kept messaging after I asked them to stop."
     )
-    assert filed.status_code == 201, filed.text
     moderator = await staff("moderator")
     page = await sign_in_page(browser, live_url, moderator["phone"])
 

@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 from builders import Kit
 from helpers import bearer
-from staff.conftest import Client, StaffFactory, console_sign_in, csrf_token
+from staff.conftest import Client, StaffFactory, console_sign_in, csrf_token, file_report
 
 
 async def test_staff_sign_in_sets_a_strict_session_cookie(
@@ -157,19 +157,10 @@ async def test_what_people_write_is_shown_as_text(
 ) -> None:
     """Report comments are the reporter's words: escaped, never markup."""
     reporter, reported = await kit.person("<b>Riley</b>"), await kit.person("Drew")
-    filed = await kit.client.post(
-        "/v1/reports",
-        headers=bearer(reporter),
-        json={
-            "reported_profile_id": reported["profile_id"],
-            "category": "spam",
-            "comments": '<script>alert("x")</script>',
-        },
-    )
-    assert filed.status_code == 201, filed.text
+    filed = await file_report(kit, reporter, reported, "spam", '<script>alert("x")</script>')
     moderator = await staff("moderator")
     await console_sign_in(client, moderator["phone"])
-    page = await client.get(f"/staff/reports/{filed.json()['id']}")
+    page = await client.get(f"/staff/reports/{filed['id']}")
     assert page.status_code == 200
     assert "<script>" not in page.text and "<b>Riley" not in page.text
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page.text
