@@ -319,7 +319,7 @@ async def drifted_candidates(conn: asyncpg.Connection) -> list[uuid.UUID]:
     (missing, extra or changed): always none, unless the triggers were bypassed."""
     rows = await conn.fetch(
         """
-        SELECT user_id FROM (
+        SELECT DISTINCT user_id FROM (
             (SELECT * FROM match_candidates EXCEPT SELECT * FROM match_candidates_computed)
             UNION ALL
             (SELECT * FROM match_candidates_computed EXCEPT SELECT * FROM match_candidates)
@@ -327,7 +327,7 @@ async def drifted_candidates(conn: asyncpg.Connection) -> list[uuid.UUID]:
         ORDER BY user_id
         """
     )
-    return sorted({r["user_id"] for r in rows})
+    return [r["user_id"] for r in rows]
 
 
 async def reason_material(
